@@ -1,0 +1,46 @@
+# Two commands matter: `make run` (back office with demo data on SQLite) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := app
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test test-sqlite test-postgres venv dev-deps chromium clean
+
+$(BIN)/flask: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+venv: $(BIN)/flask
+
+$(VENV)/.dev: $(BIN)/flask
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+dev-deps: $(VENV)/.dev chromium
+
+# Browser tests drive Debian's Chromium; Playwright's own browser download cannot work offline.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+
+run: venv
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo-data --if-empty
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: dev-deps
+	./scripts/test.sh
+
+test-sqlite: dev-deps
+	$(BIN)/pytest -n 2 -q
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

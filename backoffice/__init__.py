@@ -1,0 +1,43 @@
+"""The back office application factory."""
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import exc as sa_exc
+
+from .config import ROOT, Config
+from .extensions import csrf, db, login_manager, migrate
+
+# SQLite has no decimal type; Money columns convert exactly through strings themselves.
+warnings.filterwarnings("ignore", message=".*does \\*not\\* support Decimal objects natively.*",
+                        category=sa_exc.SAWarning)
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.from_object(Config())
+    if overrides:
+        app.config.update(overrides)
+    Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            from .domain.tx import configure_sqlite
+            configure_sqlite(db.engine)
+
+    from .domain import models  # noqa: F401  (every table in the metadata)
+    from . import mail  # noqa: F401  (registers after-commit delivery)
+    from .web import register_web
+    register_web(app)
+    from .cli import register_cli
+    register_cli(app)
+    return app

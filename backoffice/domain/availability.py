@@ -1,0 +1,127 @@
+"""Quotas and seats: what is still free, and the check before tickets come back into play.
+
+A quota counts the non-canceled positions of pending and paid orders for its items/variations
+(and its sub-event, when it has one); size None is unlimited. A seat is taken by a
+non-canceled position of a pending or paid order.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select
+
+from ..extensions import db
+from .errors import Conflict
+from .models import (Order, OrderPosition, OrderStatus, Quota, Seat, quota_item, quota_variation)
+from .tx import lock_many
+
+COUNTING_STATUSES = (OrderStatus.PENDING, OrderStatus.PAID)
+
+
+@dataclass(frozen=True)
+class Need:
+    """One ticket that wants to count against quotas and hold a seat."""
+    item_id: int
+    variation_id: int | None
+    subevent_id: int | None
+    seat_id: int | None = None
+
+
+def _quota_ids_for(event_id: int, need: Need) -> list[int]:
+    stmt = (select(Quota.id)
+            .join(quota_item, quota_item.c.quota_id == Quota.id)
+            .where(Quota.event_id == event_id, quota_item.c.item_id == need.item_id))
+    if need.subevent_id is None:
+        stmt = stmt.where(Quota.subevent_id.is_(None))
+    else:
+        stmt = stmt.where(Quota.subevent_id == need.subevent_id)
+    if need.variation_id is not None:
+        stmt = stmt.where(Quota.id.in_(
+            select(quota_variation.c.quota_id).where(quota_variation.c.variation_id == need.variation_id)))
+    return list(db.session.scalars(stmt))
+
+
+def quota_used(quota: Quota, exclude_order_id: int | None = None) -> int:
+    """Tickets counted against this quota right now."""
+    items = select(quota_item.c.item_id).where(quota_item.c.quota_id == quota.id)
+    variations = select(quota_variation.c.variation_id).where(quota_variation.c.quota_id == quota.id)
+    stmt = (select(func.count(OrderPosition.id))
+            .join(Order, Order.id == OrderPosition.order_id)
+            .where(Order.event_id == quota.event_id,
+                   Order.status.in_(COUNTING_STATUSES),
+                   OrderPosition.canceled.is_(False),
+                   OrderPosition.item_id.in_(items),
+                   or_(OrderPosition.variation_id.is_(None), OrderPosition.variation_id.in_(variations))))
+    if quota.subevent_id is None:
+        stmt = stmt.where(OrderPosition.subevent_id.is_(None))
+    else:
+        stmt = stmt.where(OrderPosition.subevent_id == quota.subevent_id)
+    if exclude_order_id is not None:
+        stmt = stmt.where(Order.id != exclude_order_id)
+    return db.session.scalar(stmt) or 0
+
+
+def quota_available(quota: Quota) -> int | None:
+    """Free tickets; None means unlimited."""
+    if quota.size is None:
+        return None
+    return max(quota.size - quota_used(quota), 0)
+
+
+def seats_taken(seat_ids: list[int], exclude_order_id: int | None = None) -> set[int]:
+    if not seat_ids:
+        return set()
+    stmt = (select(OrderPosition.seat_id)
+            .join(Order, Order.id == OrderPosition.order_id)
+            .where(OrderPosition.seat_id.in_(seat_ids), OrderPosition.canceled.is_(False),
+                   Order.status.in_(COUNTING_STATUSES)))
+    if exclude_order_id is not None:
+        stmt = stmt.where(Order.id != exclude_order_id)
+    return set(db.session.scalars(stmt))
+
+
+def needs_of(order: Order) -> list[Need]:
+    return [Need(p.item_id, p.variation_id, p.subevent_id, p.seat_id) for p in order.positions]
+
+
+def shortages(event_id: int, needs: list[Need], exclude_order_id: int | None = None) -> list[str]:
+    """Sentences describing every quota or seat that cannot take `needs`; empty when all fit.
+
+    Locks the quota and seat rows involved (PostgreSQL) so that the answer stays true until commit.
+    """
+    per_quota: Counter[int] = Counter()
+    for need in needs:
+        for quota_id in _quota_ids_for(event_id, need):
+            per_quota[quota_id] += 1
+    problems = []
+    for quota in lock_many(Quota, list(per_quota)):
+        if quota.size is None:
+            continue
+        free = max(quota.size - quota_used(quota, exclude_order_id), 0)
+        if per_quota[quota.id] > free:
+            problems.append(_quota_message(quota, free, per_quota[quota.id]))
+    seat_ids = [n.seat_id for n in needs if n.seat_id is not None]
+    seats = lock_many(Seat, seat_ids)
+    taken = seats_taken(seat_ids, exclude_order_id)
+    for seat in seats:
+        if seat.id in taken or seat.blocked:
+            problems.append(f"Seat {seat.name} is no longer available.")
+    duplicates = [s for s, n in Counter(seat_ids).items() if n > 1]
+    if duplicates:
+        problems.append("The same seat is assigned to more than one ticket.")
+    return problems
+
+
+def _quota_message(quota: Quota, free: int, wanted: int) -> str:
+    tickets = "ticket" if free == 1 else "tickets"
+    where = f" for {quota.subevent.name}" if quota.subevent is not None else ""
+    return f"Only {free} {tickets} left in quota '{quota.name}'{where}, {wanted} needed."
+
+
+def ensure_available(event_id: int, needs: list[Need], *, force: bool = False,
+                     exclude_order_id: int | None = None) -> None:
+    """Refuse with a Conflict when quotas or seats are short, unless `force` overbooks anyway."""
+    problems = shortages(event_id, needs, exclude_order_id)
+    if problems and not force:
+        raise Conflict(" ".join(problems), code="quota_exceeded")

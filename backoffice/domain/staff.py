@@ -1,0 +1,83 @@
+"""Staff accounts: creation and authentication with throttling of repeated failures."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, select
+
+from ..extensions import db
+from .errors import Conflict, Invalid
+from .models import LoginFailure, Organizer, Team, User, utcnow
+from .passwords import hash_password, verify_password
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_DELAY = timedelta(minutes=15)
+LOGIN_FAILED = "Email address or password is wrong."
+
+
+class TooManyAttempts(Conflict):
+    pass
+
+
+def create_user(*, email: str, password: str, fullname: str = "") -> User:
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as e:
+        raise Invalid(f"This email address is not valid: {e}", code="email_invalid", field="email")
+    if len(password) < 8:
+        raise Invalid("The password must have at least 8 characters.", code="password_too_short", field="password")
+    if db.session.scalar(select(User).where(func.lower(User.email) == email.lower())):
+        raise Invalid("A user with this email address exists already.", code="email_taken", field="email")
+    user = User(email=email, fullname=fullname, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def add_to_admin_team(user: User, organizer: Organizer) -> Team:
+    """Make `user` a member of the organizer's full-permission team (created when missing)."""
+    team = db.session.scalar(select(Team).where(Team.organizer_id == organizer.id, Team.name == "Administrators"))
+    if team is None:
+        team = Team(organizer=organizer, name="Administrators", all_events=True,
+                    can_view_orders=True, can_change_orders=True, can_view_customers=True,
+                    can_change_customers=True, can_manage_events=True)
+        db.session.add(team)
+    if user not in team.members:
+        team.members.append(user)
+    db.session.flush()
+    return team
+
+
+def required_delay(failures: int, threshold: int) -> timedelta:
+    """Doubling wait after `threshold` failures: 1 s, 2 s, 4 s … up to 15 minutes."""
+    if failures < threshold:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (failures - threshold)), MAX_DELAY)
+
+
+def authenticate(*, email: str, password: str, address: str, threshold: int = 5,
+                 now: datetime | None = None) -> User:
+    """The user for these credentials, or Invalid (same message whether or not the email exists)."""
+    now = now or utcnow()
+    failures = list(db.session.scalars(
+        select(LoginFailure.datetime).where(LoginFailure.address == address,
+                                            LoginFailure.datetime > now - THROTTLE_WINDOW)
+        .order_by(LoginFailure.datetime.desc())))
+    wait = required_delay(len(failures), threshold)
+    if failures and failures[0] + wait > now:
+        seconds = int((failures[0] + wait - now).total_seconds()) + 1
+        raise TooManyAttempts(f"Too many failed logins from your address. Try again in {seconds} seconds.",
+                              code="login_throttled")
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    # verify against a dummy hash when the user does not exist, so timing reveals nothing
+    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if not ok or user is None or not user.is_active:
+        db.session.add(LoginFailure(address=address, datetime=now))
+        raise Invalid(LOGIN_FAILED, code="login_failed")
+    db.session.execute(delete(LoginFailure).where(LoginFailure.address == address))
+    user.last_login = now
+    return user
+
+
+_DUMMY_HASH = hash_password("not a real password")

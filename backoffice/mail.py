@@ -1,0 +1,137 @@
+"""Emails: rendered into the outbox inside the business transaction, delivered after commit.
+
+Delivery never undoes the change that caused the mail. Without MAIL_SERVER the mails stay in
+the outbox (status "kept") to be read in the back office; with it they go out over SMTP, and
+failures are retried with a growing delay (`flask outbox-send` runs the due ones).
+"""
+from __future__ import annotations
+
+import smtplib
+import threading
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from flask import current_app, render_template
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .domain.models import OutboxEmail, OutboxStatus, utcnow
+
+MAX_ATTEMPTS = 6
+SMTP_TIMEOUT = 15
+
+
+def absolute_url(path: str) -> str:
+    """A link for mails and the API: BASE_URL + path."""
+    return current_app.config["BASE_URL"] + path
+
+
+def queue_mail(*, to: str, template: str, context: dict, organizer_id: int | None = None,
+               obj=None) -> OutboxEmail:
+    """Render `templates/mail/<template>.txt` (first line 'Subject: …') into the outbox."""
+    text = render_template(f"mail/{template}.txt", **context)
+    first, _, body = text.lstrip().partition("\n")
+    subject = first.removeprefix("Subject:").strip()
+    mail = OutboxEmail(
+        to=to, subject=subject[:255], body=body.strip() + "\n", template=template,
+        organizer_id=organizer_id,
+        object_type=obj.__tablename__ if obj is not None else None,
+        object_id=obj.id if obj is not None else None,
+        status=OutboxStatus.QUEUED if delivery_enabled() else OutboxStatus.KEPT,
+        next_attempt=utcnow(),
+    )
+    db.session.add(mail)
+    db.session.flush()
+    db.session.info.setdefault("outbox_queued", []).append(mail.id)
+    return mail
+
+
+def delivery_enabled() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def _send_smtp(mail: OutboxEmail, config) -> None:
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message.set_content(mail.body)
+    smtp_class = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
+    with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.send_message(message)
+
+
+def deliver(ids: list[int] | None = None, now: datetime | None = None) -> int:
+    """Send queued mails (the given ones, or all that are due). Returns how many went out."""
+    if not delivery_enabled():
+        return 0
+    now = now or utcnow()
+    stmt = select(OutboxEmail).where(OutboxEmail.status == OutboxStatus.QUEUED)
+    if ids is not None:
+        stmt = stmt.where(OutboxEmail.id.in_(ids))
+    else:
+        stmt = stmt.where(or_(OutboxEmail.next_attempt.is_(None), OutboxEmail.next_attempt <= now))
+    sent = 0
+    for mail in db.session.scalars(stmt.order_by(OutboxEmail.id)).all():
+        mail.attempts += 1
+        try:
+            _send_smtp(mail, current_app.config)
+        except (OSError, smtplib.SMTPException) as e:
+            mail.last_error = f"{type(e).__name__}: {e}"[:2000]
+            if mail.attempts >= MAX_ATTEMPTS:
+                mail.status = OutboxStatus.FAILED
+            else:
+                mail.next_attempt = now + timedelta(minutes=2 ** mail.attempts)
+            current_app.logger.warning("mail %s to %s failed: %s", mail.id, mail.to, mail.last_error)
+        else:
+            mail.status = OutboxStatus.SENT
+            mail.sent_at = utcnow()
+            mail.last_error = None
+            sent += 1
+        db.session.commit()
+    return sent
+
+
+def retry(mail: OutboxEmail) -> None:
+    """Put a failed or kept mail back into the queue."""
+    if mail.status == OutboxStatus.FAILED:
+        mail.attempts = 0
+    mail.status = OutboxStatus.QUEUED
+    mail.next_attempt = utcnow()
+    db.session.info.setdefault("outbox_queued", []).append(mail.id)
+
+
+def _deliver_in_background(app, ids: list[int]) -> None:
+    def run():
+        with app.app_context():
+            try:
+                deliver(ids)
+            finally:
+                db.session.remove()
+    thread = threading.Thread(target=run, name="mail-delivery", daemon=True)
+    thread.start()
+    app.extensions.setdefault("mail_threads", []).append(thread)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    ids = session.info.pop("outbox_queued", None)
+    if ids and delivery_enabled():
+        _deliver_in_background(current_app._get_current_object(), ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session):
+    session.info.pop("outbox_queued", None)
+
+
+def wait_for_delivery(app, timeout: float = 10) -> None:
+    """Join delivery threads (tests and CLI)."""
+    for thread in app.extensions.get("mail_threads", []):
+        thread.join(timeout)
+    app.extensions["mail_threads"] = []

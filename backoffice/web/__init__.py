@@ -1,0 +1,14 @@
+"""HTML blueprints and what they share: access checks, errors, template helpers."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_web(app: Flask) -> None:
+    from . import auth, customers, errors, main, orders, templating
+    templating.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(orders.bp)
+    app.register_blueprint(customers.bp)
