@@ -137,3 +137,33 @@ def world():
 def staff(browser, world):
     """A browser logged in as the world's admin."""
     return browser.login(world.admin.email)
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Context manager counting the SQL statements issued inside it (all threads of this app)."""
+    from contextlib import contextmanager
+    from sqlalchemy import event as sa_event
+
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+
+        def before(conn, cursor, statement, *args):
+            if not statement.startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
+                counter.statements.append(statement)
+        sa_event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", before)
+    return counting
