@@ -57,13 +57,9 @@ def app(database_url, tmp_path_factory):
 
 
 def _empty_all_tables() -> None:
-    tables = [t.name for t in db.metadata.sorted_tables]
-    if db.engine.dialect.name == "postgresql":
-        quoted = ", ".join(f'"{t}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    else:
-        for table in reversed(tables):
-            db.session.execute(text(f'DELETE FROM "{table}"'))
+    # DELETE beats TRUNCATE on tables this small (TRUNCATE of ~40 tables costs ~0.3 s per test).
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     db.session.commit()
 
 

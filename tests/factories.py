@@ -73,7 +73,7 @@ def subevent(ev: Event, name: str = "Date", days: int = 10) -> SubEvent:
 
 
 def seat(ev: Event, name: str, subevent: SubEvent | None = None) -> Seat:
-    s = Seat(event=ev, subevent=subevent, seat_guid=f"guid-{name}", name=name, zone_name="Stalls",
+    s = Seat(event_id=ev.id, subevent_id=subevent.id if subevent else None, seat_guid=f"guid-{name}", name=name, zone_name="Stalls",
              row_name=name[:1], seat_number=name[1:])
     db.session.add(s)
     db.session.flush()
