@@ -1,0 +1,390 @@
+"""Finding orders: the list filters of seed 003 with its semantics, ordering, CSV rows, quick search.
+
+Shared by the HTML lists and (later) the API, so both filter the same way.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from .models import (Answer, Checkin, Customer, Event, InvoiceAddress, Order, OrderFee, OrderPayment, OrderPosition,
+                     OrderRefund, OrderStatus, SubEvent)
+from .orders import COUNTED_REFUND_STATES, PAID_PAYMENT_STATES, ZERO, owed_amount
+from .paging import Page, paginate
+
+ORDERINGS = {
+    "datetime": Order.datetime,
+    "code": Order.code,
+    "last_modified": Order.last_modified,
+    "status": Order.status,
+    "total": Order.total,
+}
+DEFAULT_ORDERING = "-datetime"
+STATUSES = tuple(OrderStatus.LABELS)
+
+
+@dataclass
+class OrderFilters:
+    """003's list filters; None (or empty) means 'do not filter'."""
+    code: str | None = None
+    status: list[str] = field(default_factory=list)
+    search: str | None = None
+    email: str | None = None
+    customer: str | None = None  # customer identifier
+    item: int | None = None
+    variation: int | None = None
+    subevent: int | None = None
+    subevent_after: datetime | None = None
+    subevent_before: datetime | None = None
+    testmode: bool | None = None
+    require_approval: bool | None = None
+    locale: str | None = None
+    sales_channel: str | None = None
+    payment_provider: str | None = None
+    created_since: datetime | None = None
+    created_before: datetime | None = None
+    modified_since: datetime | None = None
+    # These two change what is counted and shown per order, not which orders match.
+    include_canceled_positions: bool = False
+    include_canceled_fees: bool = False
+
+    def active(self) -> dict:
+        """The filters that restrict the result, by name."""
+        skip = {"include_canceled_positions", "include_canceled_fees"}
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in skip and getattr(self, f.name) not in (None, [], "")}
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _contains(column, text: str):
+    return func.lower(column).like(f"%{_like_escape(text.lower())}%", escape="\\")
+
+
+def _position_exists(*conditions):
+    return exists().where(OrderPosition.order_id == Order.id, *conditions)
+
+
+def apply_filters(stmt: Select, f: OrderFilters) -> Select:
+    """Add 003's filters to a select of orders."""
+    if f.code:
+        stmt = stmt.where(Order.code == f.code.upper())
+    if f.status:
+        stmt = stmt.where(Order.status.in_(f.status))
+    if f.search:
+        stmt = stmt.where(_search_condition(f.search))
+    if f.email:
+        # 003 asks for the exact address; addresses compare case-insensitively here.
+        stmt = stmt.where(func.lower(Order.email) == f.email.lower())
+    if f.customer:
+        stmt = stmt.where(Order.customer_id.in_(select(Customer.id).where(Customer.identifier == f.customer.upper())))
+    # item, variation and subevent match canceled positions too, as 003 warns.
+    if f.item is not None:
+        stmt = stmt.where(_position_exists(OrderPosition.item_id == f.item))
+    if f.variation is not None:
+        stmt = stmt.where(_position_exists(OrderPosition.variation_id == f.variation))
+    if f.subevent is not None:
+        stmt = stmt.where(_position_exists(OrderPosition.subevent_id == f.subevent))
+    if f.subevent_after is not None:
+        # exclusive, by the end of the sub-event (its start when it has no end)
+        ends = func.coalesce(SubEvent.date_to, SubEvent.date_from)
+        stmt = stmt.where(_position_exists(OrderPosition.subevent_id.in_(
+            select(SubEvent.id).where(ends > f.subevent_after))))
+    if f.subevent_before is not None:
+        # exclusive, by the start of the sub-event
+        stmt = stmt.where(_position_exists(OrderPosition.subevent_id.in_(
+            select(SubEvent.id).where(SubEvent.date_from < f.subevent_before))))
+    if f.testmode is not None:
+        stmt = stmt.where(Order.testmode.is_(f.testmode))
+    if f.require_approval is not None:
+        stmt = stmt.where(Order.require_approval.is_(f.require_approval))
+    if f.locale:
+        stmt = stmt.where(Order.locale == f.locale)
+    if f.sales_channel:
+        stmt = stmt.where(Order.sales_channel == f.sales_channel)
+    if f.payment_provider:
+        # any payment of the order, also incomplete or failed ones (003)
+        stmt = stmt.where(exists().where(OrderPayment.order_id == Order.id,
+                                         OrderPayment.provider == f.payment_provider))
+    if f.created_since is not None:
+        stmt = stmt.where(Order.datetime >= f.created_since)
+    if f.created_before is not None:
+        stmt = stmt.where(Order.datetime < f.created_before)
+    if f.modified_since is not None:
+        stmt = stmt.where(Order.last_modified >= f.modified_since)
+    return stmt
+
+
+def _search_condition(text: str):
+    """003's search: names, email addresses and company names; plus the order code."""
+    text = text.strip()
+    address = exists().where(InvoiceAddress.order_id == Order.id,
+                             or_(_contains(InvoiceAddress.name_cached, text), _contains(InvoiceAddress.company, text)))
+    attendee = _position_exists(or_(_contains(OrderPosition.attendee_name_cached, text),
+                                    _contains(OrderPosition.attendee_email, text),
+                                    _contains(OrderPosition.company, text)))
+    conditions = [_contains(Order.email, text), address, attendee]
+    if len(text) <= 16:
+        conditions.insert(0, Order.code == text.upper())
+    return or_(*conditions)
+
+
+def _ordered(stmt: Select, ordering: str) -> Select:
+    descending = ordering.startswith("-")
+    column = ORDERINGS.get(ordering.lstrip("-"), Order.datetime)
+    # id breaks ties so that paging is stable
+    if descending:
+        return stmt.order_by(column.desc(), Order.id.desc())
+    return stmt.order_by(column.asc(), Order.id.asc())
+
+
+def clean_ordering(value: str | None) -> str:
+    if value and value.lstrip("-") in ORDERINGS:
+        return value
+    return DEFAULT_ORDERING
+
+
+def orders_stmt(event_ids: list[int] | None, organizer_id: int, f: OrderFilters, ordering: str) -> Select:
+    """All orders of the given events (None: every event of the organizer) matching `f`."""
+    stmt = select(Order)
+    if event_ids is None:
+        stmt = stmt.where(Order.event_id.in_(select(Event.id).where(Event.organizer_id == organizer_id)))
+    elif len(event_ids) == 1:
+        stmt = stmt.where(Order.event_id == event_ids[0])
+    else:
+        stmt = stmt.where(Order.event_id.in_(event_ids))
+    return _ordered(apply_filters(stmt, f), ordering)
+
+
+@dataclass
+class OrderRow:
+    order: Order
+    positions: int
+    paid: Decimal
+    fees: Decimal
+
+    @property
+    def open(self) -> Decimal:
+        return owed_amount(self.order.status, self.order.total) - self.paid
+
+
+def list_page(event_ids: list[int] | None, organizer_id: int, f: OrderFilters, ordering: str,
+              page: int = 1) -> Page:
+    """One page of rows; a fixed number of queries whatever the page holds."""
+    stmt = orders_stmt(event_ids, organizer_id, f, ordering).options(
+        joinedload(Order.event), joinedload(Order.customer), joinedload(Order.invoice_address))
+    result = paginate(stmt, page)
+    result.items = _rows(result.items, f)
+    return result
+
+
+def _rows(orders: list[Order], f: OrderFilters) -> list[OrderRow]:
+    ids = [o.id for o in orders]
+    positions = _position_counts(ids, f.include_canceled_positions)
+    paid = _paid_sums(ids)
+    fees = _fee_sums(ids, f.include_canceled_fees)
+    return [OrderRow(o, positions.get(o.id, 0), paid.get(o.id, ZERO), fees.get(o.id, ZERO)) for o in orders]
+
+
+def _position_counts(order_ids: list[int], include_canceled: bool) -> dict[int, int]:
+    if not order_ids:
+        return {}
+    stmt = (select(OrderPosition.order_id, func.count(OrderPosition.id))
+            .where(OrderPosition.order_id.in_(order_ids)).group_by(OrderPosition.order_id))
+    if not include_canceled:
+        stmt = stmt.where(OrderPosition.canceled.is_(False))
+    return dict(db.session.execute(stmt).all())
+
+
+def _paid_sums(order_ids: list[int]) -> dict[int, Decimal]:
+    """Paid minus refunded per order, counted as orders.totals() counts them."""
+    if not order_ids:
+        return {}
+    paid = dict(db.session.execute(
+        select(OrderPayment.order_id, func.sum(OrderPayment.amount))
+        .where(OrderPayment.order_id.in_(order_ids), OrderPayment.state.in_(PAID_PAYMENT_STATES))
+        .group_by(OrderPayment.order_id)).all())
+    refunded = dict(db.session.execute(
+        select(OrderRefund.order_id, func.sum(OrderRefund.amount))
+        .where(OrderRefund.order_id.in_(order_ids), OrderRefund.state.in_(COUNTED_REFUND_STATES))
+        .group_by(OrderRefund.order_id)).all())
+    return {i: _money(paid.get(i)) - _money(refunded.get(i)) for i in order_ids}
+
+
+def _fee_sums(order_ids: list[int], include_canceled: bool) -> dict[int, Decimal]:
+    if not order_ids:
+        return {}
+    stmt = (select(OrderFee.order_id, func.sum(OrderFee.value))
+            .where(OrderFee.order_id.in_(order_ids)).group_by(OrderFee.order_id))
+    if not include_canceled:
+        stmt = stmt.where(OrderFee.canceled.is_(False))
+    return {k: _money(v) for k, v in db.session.execute(stmt).all()}
+
+
+def _money(value) -> Decimal:
+    if value is None:
+        return ZERO
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+CSV_HEADER = ["event", "code", "status", "require_approval", "testmode", "email", "phone", "customer",
+              "invoice_name", "company", "positions", "fees", "total", "paid", "open", "created", "expires",
+              "locale", "sales_channel"]
+CSV_BATCH = 500
+
+
+def csv_rows(event_ids: list[int] | None, organizer_id: int, f: OrderFilters, ordering: str) -> Iterator[list]:
+    """The filtered list as CSV rows (header first), read in batches to keep memory flat."""
+    yield CSV_HEADER
+    stmt = orders_stmt(event_ids, organizer_id, f, ordering).options(
+        joinedload(Order.event), joinedload(Order.customer), joinedload(Order.invoice_address))
+    offset = 0
+    while True:
+        batch = list(db.session.scalars(stmt.limit(CSV_BATCH).offset(offset)).unique())
+        if not batch:
+            return
+        for row in _rows(batch, f):
+            o = row.order
+            address = o.invoice_address
+            yield [o.event.slug, o.code, OrderStatus.LABELS[o.status], o.require_approval, o.testmode,
+                   o.email or "", o.phone or "", o.customer.identifier if o.customer else "",
+                   (address.name if address else "") or "", (address.company if address else "") or "",
+                   row.positions, row.fees, o.total, row.paid, row.open, o.datetime.isoformat(),
+                   o.expires.isoformat(), o.locale, o.sales_channel]
+        offset += CSV_BATCH
+        _forget(batch)
+
+
+def _forget(orders: list[Order]) -> None:
+    """Drop exported rows from the session so a big export keeps memory flat."""
+    for o in orders:
+        for obj in (o.invoice_address, o.customer, o):
+            if obj is not None and obj in db.session:
+                db.session.expunge(obj)
+
+
+def detail_options():
+    """Loader options for the detail page: every part in a fixed number of queries."""
+    return [
+        joinedload(Order.event).joinedload(Event.organizer),
+        joinedload(Order.customer),
+        joinedload(Order.invoice_address),
+        selectinload(Order.all_positions).options(
+            joinedload(OrderPosition.item), joinedload(OrderPosition.variation),
+            joinedload(OrderPosition.subevent), joinedload(OrderPosition.seat),
+            selectinload(OrderPosition.answers).options(
+                joinedload(Answer.question), selectinload(Answer.options)),
+            selectinload(OrderPosition.checkins).joinedload(Checkin.list)),
+        selectinload(Order.all_fees),
+        selectinload(Order.payments),
+        selectinload(Order.refunds),
+    ]
+
+
+def load_order_for_detail(event: Event, code: str) -> Order | None:
+    stmt = (select(Order).where(Order.event_id == event.id, Order.code == code.upper())
+            .options(*detail_options()))
+    return db.session.scalars(stmt).unique().first()
+
+
+# --- quick search ------------------------------------------------------------------------------
+
+QUICK_LIMIT = 8
+MIN_SECRET_PREFIX = 5
+
+
+@dataclass
+class QuickResults:
+    query: str
+    orders: list[Order]
+    customers: list[Customer]
+    exact_order: Order | None = None
+    exact_customer: Customer | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.orders and not self.customers
+
+
+def _prefix(column, text: str):
+    """column starts with text, as a range so that an index on the column can be used."""
+    return and_(column >= text, column < text + "\uffff")
+
+
+def quick_search(text: str, order_event_ids: list[int], customer_organizer_ids: list[int],
+                 limit: int = QUICK_LIMIT) -> QuickResults:
+    """Orders (of the events given) and customers (of the organizers given) matching `text`:
+    order code, email, name, phone, customer identifier or the beginning of a ticket secret."""
+    text = text.strip()[:200]
+    results = QuickResults(query=text, orders=[], customers=[])
+    if not text:
+        return results
+    if order_event_ids:
+        results.orders = _quick_orders(text, order_event_ids, limit)
+        results.exact_order = next((o for o in results.orders if o.code == text.upper()), None)
+    if customer_organizer_ids:
+        results.customers = _quick_customers(text, customer_organizer_ids, limit)
+        results.exact_customer = next((c for c in results.customers if c.identifier == text.upper()), None)
+    return results
+
+
+def _quick_orders(text: str, event_ids: list[int], limit: int) -> list[Order]:
+    lowered = text.lower()
+    in_events = Order.event_id.in_(event_ids)
+    # Each branch is a small indexed lookup; the union of their ids is then loaded once.
+    branches = [
+        select(Order.id).where(in_events, Order.code == text.upper()),
+        select(Order.id).where(in_events, _prefix(func.lower(Order.email), lowered)),
+        select(InvoiceAddress.order_id).join(Order, Order.id == InvoiceAddress.order_id)
+        .where(in_events, _name_match(InvoiceAddress.name_cached, text)),
+        select(OrderPosition.order_id).join(Order, Order.id == OrderPosition.order_id)
+        .where(in_events, _name_match(OrderPosition.attendee_name_cached, text)),
+        select(Order.id).join(Customer, Customer.id == Order.customer_id)
+        .where(in_events, Customer.identifier == text.upper()),
+    ]
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 5 and len(digits) >= len(text.replace(" ", "").replace("+", "")) - 2:
+        branches.append(select(Order.id).where(in_events, Order.phone.like(f"%{digits}%")))
+    if len(text) >= MIN_SECRET_PREFIX and lowered.isalnum():
+        branches.append(select(OrderPosition.order_id).join(Order, Order.id == OrderPosition.order_id)
+                        .where(in_events, _prefix(OrderPosition.secret, lowered)))
+    ids: list[int] = []
+    for branch in branches:
+        for order_id in db.session.scalars(branch.limit(limit)):
+            if order_id not in ids:
+                ids.append(order_id)
+    if not ids:
+        return []
+    stmt = (select(Order).where(Order.id.in_(ids[: limit * 2]))
+            .options(joinedload(Order.event), joinedload(Order.invoice_address), joinedload(Order.customer))
+            .order_by(Order.datetime.desc()))
+    orders = list(db.session.scalars(stmt).unique())
+    orders.sort(key=lambda o: o.code != text.upper())  # the exact code first
+    return orders[:limit]
+
+
+def _name_match(column, text: str):
+    """Names start with what was typed, in the usual capitalisations (keeps the index usable)."""
+    variants = {text, text.capitalize(), text.title(), text.lower(), text.upper()}
+    return or_(*[_prefix(column, v) for v in sorted(variants)])
+
+
+def _quick_customers(text: str, organizer_ids: list[int], limit: int) -> list[Customer]:
+    lowered = text.lower()
+    in_organizers = Customer.organizer_id.in_(organizer_ids)
+    conditions = [Customer.identifier == text.upper(), _prefix(func.lower(Customer.email), lowered),
+                  _name_match(Customer.name_cached, text), _contains(Customer.name_cached, text)]
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 5:
+        conditions.append(Customer.phone.like(f"%{digits}%"))
+    stmt = (select(Customer).where(in_organizers, or_(*conditions))
+            .order_by((Customer.identifier == text.upper()).desc(), Customer.name_cached).limit(limit))
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,618 @@
+"""Order-level actions (seed 003's state operations and PATCH) and the order's money totals.
+
+Every action follows the same steps: lock the order (and re-read it), refuse when the page
+that asked showed an older state, check the rule, change, write the audit entry. Functions
+flush but never commit: the caller owns the transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+
+from ..extensions import db
+from . import audit, codes, providers
+from .audit import Actor
+from .availability import ensure_available, needs_of
+from .changes import ensure_unchanged
+from .errors import Invalid, NotFound
+from .models import (Answer, Checkin, Event, Invoice, InvoiceAddress, Order, OrderFee, OrderPayment,
+                     OrderPosition, OrderRefund, OrderStatus, PaymentState, RefundState,
+                     RevokedSecret, answer_option, utcnow)
+from .names import clean_name_parts, derive_name
+from .tx import lock
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+# What counts as money received, and as money given back (or on its way back), as pretix counts it.
+PAID_PAYMENT_STATES = (PaymentState.CONFIRMED, PaymentState.REFUNDED)
+COUNTED_REFUND_STATES = (RefundState.DONE, RefundState.TRANSIT, RefundState.CREATED)
+OPEN_PAYMENT_STATES = (PaymentState.CREATED, PaymentState.PENDING)
+
+FEE_CANCELLATION = "cancellation"
+MAX_TEXT = 10_000
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def get_order(event: Event, code: str) -> Order:
+    """The order `code` of `event`; NotFound otherwise (also for other events' orders)."""
+    order = db.session.scalar(select(Order).where(Order.event_id == event.id, Order.code == code.upper()))
+    if order is None:
+        raise NotFound(f"There is no order {code} in this event.", code="order_not_found")
+    return order
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Money of one order. owed - paid + refunded == open, always.
+
+    `owed` is the total, except for a canceled order, which owes nothing: what was paid for it
+    shows as a negative open amount, i.e. due for refund.
+    """
+    total: Decimal
+    owed: Decimal
+    paid: Decimal
+    refunded: Decimal
+
+    @property
+    def open(self) -> Decimal:
+        return self.owed - self.paid + self.refunded
+
+    @property
+    def to_refund(self) -> Decimal:
+        return -self.open if self.open < ZERO else ZERO
+
+
+def owed_amount(status: str, total: Decimal) -> Decimal:
+    return ZERO if status == OrderStatus.CANCELED else total
+
+
+def totals(order: Order) -> Totals:
+    paid = sum((p.amount for p in order.payments if p.state in PAID_PAYMENT_STATES), ZERO)
+    refunded = sum((r.amount for r in order.refunds if r.state in COUNTED_REFUND_STATES), ZERO)
+    return Totals(total=order.total, owed=owed_amount(order.status, order.total), paid=paid, refunded=refunded)
+
+
+def payment_refund_sum(order: Order) -> Decimal:
+    t = totals(order)
+    return t.paid - t.refunded
+
+
+def public_order_path(order: Order) -> str:
+    """Path of the customer-facing order page (served by the `public` blueprint)."""
+    return f"/{order.event.organizer.slug}/{order.event.slug}/order/{order.code}/{order.secret}/"
+
+
+def order_url(order: Order) -> str:
+    from ..mail import absolute_url
+    return absolute_url(public_order_path(order))
+
+
+# Which actions the current state allows: the UI shows these buttons, the actions check the same rules.
+def allowed_actions(order: Order) -> list[str]:
+    s = order.status
+    actions = []
+    if s == OrderStatus.PENDING and order.require_approval:
+        actions += ["approve", "deny"]
+    if s in (OrderStatus.PENDING, OrderStatus.EXPIRED) and not (s == OrderStatus.PENDING and order.require_approval):
+        actions.append("mark_paid")
+    if s in (OrderStatus.PENDING, OrderStatus.EXPIRED):
+        actions.append("extend")
+    if s == OrderStatus.PENDING:
+        actions.append("mark_expired")
+    if s == OrderStatus.PAID:
+        actions.append("mark_pending")
+    if s == OrderStatus.CANCELED:
+        actions.append("reactivate")
+    if s in (OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.EXPIRED):
+        actions.append("cancel")
+    if order.email:
+        actions.append("resend_link")
+    actions.append("regenerate_secrets")
+    if order.testmode:
+        actions.append("delete")
+    return actions
+
+
+def likely_action(order: Order) -> str | None:
+    """The one action staff most probably want next: shown as the primary button."""
+    if order.status == OrderStatus.PENDING and order.require_approval:
+        return "approve"
+    if order.status == OrderStatus.PENDING:
+        return "mark_paid"
+    if order.status == OrderStatus.EXPIRED:
+        return "extend"
+    if order.status == OrderStatus.CANCELED:
+        return "reactivate"
+    return None
+
+
+# --- shared steps ------------------------------------------------------------------------------
+
+def _begin(order: Order, seen_last_modified: str | None) -> Order:
+    """Lock the order row, re-read it, and refuse when the caller saw an older state."""
+    locked = lock(Order, order.id)
+    if locked is None:
+        raise NotFound("This order does not exist any more.", code="order_not_found")
+    # Collections read before the lock may be stale: read them again on next use.
+    db.session.expire(locked, ["all_positions", "all_fees", "payments", "refunds", "invoice_address"])
+    ensure_unchanged(locked, seen_last_modified)
+    return locked
+
+
+def _refuse(order: Order, action: str) -> Invalid:
+    label = OrderStatus.LABELS[order.status]
+    if order.status == OrderStatus.PENDING and order.require_approval:
+        label = "awaiting approval"
+    return Invalid(f"Order {order.code} cannot be {action}: it is {label}.", code="wrong_status")
+
+
+def _end_of_day(day: dt.date, tz: str) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), ZoneInfo(tz)).astimezone(dt.timezone.utc)
+
+
+def new_deadline(order: Order, now: datetime) -> datetime:
+    """Payment deadline from the event's payment term: the end of that day in the event's zone."""
+    zone = ZoneInfo(order.event.timezone)
+    day = (now.astimezone(zone) + timedelta(days=order.event.payment_term_days)).date()
+    return _end_of_day(day, order.event.timezone)
+
+
+def _next_payment_id(order: Order) -> int:
+    return max((p.local_id for p in order.payments), default=0) + 1
+
+
+def _confirmed_payment(order: Order, amount: Decimal, provider: str, now: datetime) -> OrderPayment:
+    payment = OrderPayment(order=order, local_id=_next_payment_id(order), state=PaymentState.CONFIRMED,
+                           amount=amount, provider=provider, created=now, payment_date=now)
+    db.session.add(payment)
+    return payment
+
+
+def _cancel_open_payments(order: Order) -> list[int]:
+    canceled = []
+    for payment in order.payments:
+        if payment.state in OPEN_PAYMENT_STATES:
+            payment.state = PaymentState.CANCELED
+            canceled.append(payment.local_id)
+    return canceled
+
+
+def _mail(order: Order, template: str, **context) -> None:
+    from ..mail import queue_mail
+    if not order.email:
+        return
+    queue_mail(to=order.email, template=template, organizer_id=order.event.organizer_id, obj=order,
+               context=dict(order=order, event=order.event, url=order_url(order), totals=totals(order), **context))
+
+
+def _clean_comment(comment: str | None) -> str:
+    comment = (comment or "").strip()
+    if len(comment) > MAX_TEXT:
+        raise Invalid(f"The comment may be at most {MAX_TEXT:,} characters long.", code="too_long", field="comment")
+    return comment
+
+
+# --- state operations ----------------------------------------------------------------------------
+
+def mark_paid(order: Order, *, actor: Actor, send_email: bool = True, force: bool = False,
+              seen_last_modified: str | None = None, now: datetime | None = None) -> Order:
+    """Pending or expired → paid, recording a confirmed payment for the open amount.
+
+    An expired order's tickets were released: they need free quota and seats again, unless
+    `force` (the UI's "overbook anyway") says to overbook.
+    """
+    now = now or utcnow()
+    order = _begin(order, seen_last_modified)
+    if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
+        raise _refuse(order, "marked as paid")
+    if order.status == OrderStatus.PENDING and order.require_approval:
+        raise Invalid(f"Order {order.code} is awaiting approval: approve it before marking it as paid.",
+                      code="approval_pending")
+    if order.status == OrderStatus.EXPIRED:
+        ensure_available(order.event_id, needs_of(order), force=force, exclude_order_id=order.id)
+    previous = order.status
+    amount = max(totals(order).open, ZERO)
+    provider = providers.FREE if order.total == ZERO else providers.MANUAL
+    payment = _confirmed_payment(order, amount, provider, now)
+    order.status = OrderStatus.PAID
+    audit.log(actor, order, "order.marked_paid", data={
+        "previous_status": previous, "amount": amount, "provider": provider, "payment": payment.local_id,
+        "overbooked": bool(force and previous == OrderStatus.EXPIRED), "email_sent": bool(send_email and order.email)})
+    if send_email:
+        _mail(order, "order_paid")
+    return order
+
+
+def cancel_order(order: Order, *, actor: Actor, send_email: bool = True, comment: str | None = None,
+                 cancellation_fee: Decimal | str | None = None, seen_last_modified: str | None = None,
+                 now: datetime | None = None) -> Order:
+    """Pending, expired or paid → canceled; with a cancellation fee the fee becomes the order.
+
+    Without a fee only the order's status changes (its positions stay as they are). With a fee,
+    every position and fee is marked canceled and one `cancellation` fee is the order's only
+    component; the order is then paid if what was paid covers the fee, else pending again.
+    """
+    now = now or utcnow()
+    comment = _clean_comment(comment)
+    fee = _clean_fee(cancellation_fee)
+    order = _begin(order, seen_last_modified)
+    if order.status not in (OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.EXPIRED):
+        raise _refuse(order, "canceled")
+    if fee is not None and fee > order.total:
+        raise Invalid(f"The cancellation fee ({fee}) cannot be higher than the order total ({order.total}).",
+                      code="fee_too_high", field="cancellation_fee")
+    previous = order.status
+    canceled_positions = len(order.positions)
+    canceled_payments = _cancel_open_payments(order)
+    if fee:
+        _replace_with_fee(order, fee, now)
+    else:
+        order.status = OrderStatus.CANCELED
+    order.cancellation_date = now
+    audit.log(actor, order, "order.canceled", data={
+        "previous_status": previous, "cancellation_fee": fee, "comment": comment,
+        "positions": canceled_positions, "payments_canceled": canceled_payments,
+        "email_sent": bool(send_email and order.email)})
+    if send_email:
+        _mail(order, "order_canceled", comment=comment, fee=fee)
+    return order
+
+
+def _clean_fee(value: Decimal | str | None) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        fee = Decimal(str(value))
+    except InvalidOperation:
+        raise Invalid("The cancellation fee must be an amount such as 10.00.", code="fee_invalid",
+                      field="cancellation_fee") from None
+    if not fee.is_finite() or fee < ZERO:
+        raise Invalid("The cancellation fee cannot be negative.", code="fee_invalid", field="cancellation_fee")
+    if fee != fee.quantize(CENT):
+        raise Invalid("The cancellation fee can have at most two decimal places.", code="fee_invalid",
+                      field="cancellation_fee")
+    return fee.quantize(CENT) if fee else None
+
+
+def _replace_with_fee(order: Order, fee: Decimal, now: datetime) -> None:
+    for position in order.positions:
+        position.canceled = True
+    for existing in order.fees:
+        existing.canceled = True
+    db.session.add(OrderFee(order=order, fee_type=FEE_CANCELLATION, value=fee, description="Cancellation fee"))
+    order.total = fee
+    if payment_refund_sum(order) >= fee:
+        order.status = OrderStatus.PAID
+    else:
+        order.status = OrderStatus.PENDING
+        order.expires = new_deadline(order, now)
+
+
+def reactivate_order(order: Order, *, actor: Actor, seen_last_modified: str | None = None,
+                     now: datetime | None = None) -> Order:
+    """Canceled → paid (when what was paid covers the total) or pending, while quota and seats allow."""
+    now = now or utcnow()
+    order = _begin(order, seen_last_modified)
+    if order.status != OrderStatus.CANCELED:
+        raise Invalid(f"Order {order.code} is not canceled, so it cannot be reactivated.", code="wrong_status")
+    ensure_available(order.event_id, needs_of(order), exclude_order_id=order.id)
+    order.status = OrderStatus.PAID if payment_refund_sum(order) >= order.total else OrderStatus.PENDING
+    order.cancellation_date = None
+    order.expires = new_deadline(order, now)
+    audit.log(actor, order, "order.reactivated", data={"status": order.status, "expires": order.expires})
+    return order
+
+
+def mark_pending(order: Order, *, actor: Actor, seen_last_modified: str | None = None) -> Order:
+    """Paid → pending (unpaid)."""
+    order = _begin(order, seen_last_modified)
+    if order.status != OrderStatus.PAID:
+        raise _refuse(order, "marked as pending")
+    order.status = OrderStatus.PENDING
+    audit.log(actor, order, "order.marked_pending")
+    return order
+
+
+def mark_expired(order: Order, *, actor: Actor, seen_last_modified: str | None = None) -> Order:
+    """Pending → expired: its tickets no longer count against quotas and seats."""
+    order = _begin(order, seen_last_modified)
+    if order.status != OrderStatus.PENDING:
+        raise _refuse(order, "marked as expired")
+    order.status = OrderStatus.EXPIRED
+    audit.log(actor, order, "order.marked_expired")
+    return order
+
+
+def extend_order(order: Order, *, until: dt.date, actor: Actor, force: bool = False,
+                 seen_last_modified: str | None = None, now: datetime | None = None) -> Order:
+    """New payment deadline at the end of `until` in the event's time zone.
+
+    A pending order only gets the new deadline; an expired one becomes pending again, which
+    needs free quota and seats (or `force`).
+    """
+    now = now or utcnow()
+    if not isinstance(until, dt.date):
+        raise Invalid("Give the new payment deadline as a date.", code="date_invalid", field="until")
+    order = _begin(order, seen_last_modified)
+    deadline = _end_of_day(until, order.event.timezone)
+    if deadline < now:
+        raise Invalid(f"The new payment deadline ({until.isoformat()}) must not be in the past.",
+                      code="date_in_past", field="until")
+    if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
+        raise _refuse(order, "extended")
+    was_expired = order.status == OrderStatus.EXPIRED
+    if was_expired:
+        ensure_available(order.event_id, needs_of(order), force=force, exclude_order_id=order.id)
+        order.status = OrderStatus.PENDING
+    previous = order.expires
+    order.expires = deadline
+    audit.log(actor, order, "order.extended", data={
+        "previous_expires": previous, "expires": deadline, "state_change": was_expired,
+        "overbooked": bool(force and was_expired)})
+    return order
+
+
+def approve_order(order: Order, *, actor: Actor, send_email: bool = True, seen_last_modified: str | None = None,
+                  now: datetime | None = None) -> Order:
+    """Pending + awaiting approval → approved with a new deadline; a free order becomes paid."""
+    now = now or utcnow()
+    order = _begin(order, seen_last_modified)
+    if order.status != OrderStatus.PENDING or not order.require_approval:
+        raise Invalid(f"Order {order.code} is not awaiting approval.", code="not_awaiting_approval")
+    order.require_approval = False
+    order.expires = new_deadline(order, now)
+    became_paid = order.total == ZERO
+    if became_paid:
+        _confirmed_payment(order, ZERO, providers.FREE, now)
+        order.status = OrderStatus.PAID
+    audit.log(actor, order, "order.approved", data={
+        "expires": order.expires, "paid": became_paid, "email_sent": bool(send_email and order.email)})
+    if send_email:
+        _mail(order, "order_approved")
+    return order
+
+
+def deny_order(order: Order, *, actor: Actor, send_email: bool = True, comment: str | None = None,
+               seen_last_modified: str | None = None, now: datetime | None = None) -> Order:
+    """Pending + awaiting approval → canceled; require_approval stays true (that is what 'denied' means)."""
+    now = now or utcnow()
+    comment = _clean_comment(comment)
+    order = _begin(order, seen_last_modified)
+    if order.status != OrderStatus.PENDING or not order.require_approval:
+        raise Invalid(f"Order {order.code} is not awaiting approval.", code="not_awaiting_approval")
+    order.status = OrderStatus.CANCELED
+    order.cancellation_date = now
+    canceled_payments = _cancel_open_payments(order)
+    audit.log(actor, order, "order.denied", data={
+        "comment": comment, "payments_canceled": canceled_payments, "email_sent": bool(send_email and order.email)})
+    if send_email:
+        _mail(order, "order_denied", comment=comment)
+    return order
+
+
+def delete_order(order: Order, *, actor: Actor, seen_last_modified: str | None = None) -> None:
+    """Delete a test-mode order with everything in it; real orders are never deleted."""
+    order = _begin(order, seen_last_modified)
+    if not order.testmode:
+        raise Invalid(f"Order {order.code} is not a test-mode order. Only test-mode orders can be deleted.",
+                      code="not_testmode")
+    audit.log(actor, order.event, "order.deleted", data={
+        "code": order.code, "total": order.total, "positions": len(order.all_positions), "email": order.email})
+    position_ids = select(OrderPosition.id).where(OrderPosition.order_id == order.id)
+    answer_ids = select(Answer.id).where(Answer.position_id.in_(position_ids))
+    db.session.execute(delete(answer_option).where(answer_option.c.answer_id.in_(answer_ids)))
+    db.session.execute(delete(Answer).where(Answer.position_id.in_(position_ids)))
+    db.session.execute(delete(Checkin).where(Checkin.position_id.in_(position_ids)))
+    db.session.execute(RevokedSecret.__table__.update()
+                       .where(RevokedSecret.position_id.in_(position_ids)).values(position_id=None))
+    db.session.execute(OrderPosition.__table__.update()
+                       .where(OrderPosition.order_id == order.id).values(addon_to_id=None))
+    db.session.execute(delete(OrderRefund).where(OrderRefund.order_id == order.id))
+    for model in (OrderPosition, OrderFee, OrderPayment, InvoiceAddress):
+        db.session.execute(delete(model).where(model.order_id == order.id))
+    db.session.execute(Invoice.__table__.update().where(Invoice.order_id == order.id).values(refers_id=None))
+    db.session.execute(delete(Invoice).where(Invoice.order_id == order.id))
+    db.session.execute(delete(Order).where(Order.id == order.id))
+    db.session.expunge(order)
+
+
+def regenerate_secrets(order: Order, *, actor: Actor, seen_last_modified: str | None = None) -> Order:
+    """New order secret (the old order link stops working) and new ticket secrets; the old ticket
+    secrets go to the event's revoked secrets so that scanners refuse them."""
+    order = _begin(order, seen_last_modified)
+    order.secret = codes.order_secret()
+    count = 0
+    for position in order.all_positions:
+        db.session.add(RevokedSecret(event_id=order.event_id, position_id=position.id, secret=position.secret))
+        position.secret = codes.position_secret()
+        count += 1
+    audit.log(actor, order, "order.secrets_regenerated", data={"tickets": count})
+    return order
+
+
+def resend_link(order: Order, *, actor: Actor) -> Order:
+    """Email the buyer the link to their order page."""
+    if not order.email:
+        raise Invalid(f"Order {order.code} has no email address to send the link to.", code="no_email")
+    _mail(order, "order_link")
+    audit.log(actor, order, "order.link_resent", data={"to": order.email})
+    return order
+
+
+# --- editing fields --------------------------------------------------------------------------------
+
+EDITABLE_FIELDS = ("email", "phone", "locale", "comment", "checkin_attention", "checkin_text",
+                   "custom_followup_at", "valid_if_pending", "expires", "api_meta")
+
+
+def update_order_fields(order: Order, *, actor: Actor, seen_last_modified: str | None = None,
+                        **fields) -> Order:
+    """Change the fields 003's PATCH allows (except the invoice address, see set_invoice_address)."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise Invalid(f"These fields cannot be changed: {', '.join(sorted(unknown))}.", code="not_editable")
+    cleaned = {name: _CLEANERS[name](value, order) for name, value in fields.items()}
+    order = _begin(order, seen_last_modified)
+    changes = {}
+    for name, value in cleaned.items():
+        before = getattr(order, name)
+        if before != value:
+            setattr(order, name, value)
+            changes[name] = {"old": before, "new": value}
+    if changes:
+        audit.log(actor, order, "order.changed", data=changes)
+    return order
+
+
+def _text(limit: int, field: str, required: bool = False):
+    def clean(value, _order):
+        value = (value or "").strip() if isinstance(value, str) or value is None else value
+        if not isinstance(value, str):
+            raise Invalid(f"The {field.replace('_', ' ')} must be text.", code="invalid", field=field)
+        if len(value) > limit:
+            raise Invalid(f"The {field.replace('_', ' ')} may be at most {limit:,} characters long.",
+                          code="too_long", field=field)
+        if required and not value:
+            raise Invalid(f"The {field.replace('_', ' ')} cannot be empty.", code="required", field=field)
+        return value
+    return clean
+
+
+def _optional(cleaner):
+    def clean(value, order):
+        value = cleaner(value, order)
+        return value or None
+    return clean
+
+
+def _email(value, order):
+    value = _text(254, "email")(value, order)
+    if not value:
+        return None
+    from email_validator import EmailNotValidError, validate_email
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise Invalid(f"'{value}' is not a valid email address.", code="email_invalid", field="email") from None
+
+
+def _phone(value, order):
+    value = _text(32, "phone")(value, order)
+    if not value:
+        return None
+    import phonenumbers
+    try:
+        number = phonenumbers.parse(value, None if value.startswith("+") else "DE")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise Invalid(f"'{value}' is not a phone number. Use the international form, e.g. +49 30 1234567.",
+                      code="phone_invalid", field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _locale(value, order):
+    value = _text(16, "locale", required=True)(value, order)
+    allowed = order.event.organizer.locales or ["en"]
+    if value not in allowed:
+        raise Invalid(f"The locale must be one of {', '.join(allowed)}.", code="locale_invalid", field="locale")
+    return value
+
+
+def _boolean(field):
+    def clean(value, _order):
+        if not isinstance(value, bool):
+            raise Invalid(f"The {field.replace('_', ' ')} must be true or false.", code="invalid", field=field)
+        return value
+    return clean
+
+
+def _date(value, _order):
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime) or not isinstance(value, dt.date):
+        raise Invalid("The follow-up date must be a date.", code="date_invalid", field="custom_followup_at")
+    return value
+
+
+def _expires(value, order):
+    if isinstance(value, dt.date) and not isinstance(value, datetime):
+        return _end_of_day(value, order.event.timezone)
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise Invalid("The payment deadline must be a date or a date and time with a time zone.",
+                      code="date_invalid", field="expires")
+    return value
+
+
+def _api_meta(value, _order):
+    if not isinstance(value, dict):
+        raise Invalid("The API meta data must be an object.", code="invalid", field="api_meta")
+    return value
+
+
+_CLEANERS = {
+    "email": _email, "phone": _phone, "locale": _locale, "comment": _text(MAX_TEXT, "comment"),
+    "checkin_attention": _boolean("checkin_attention"), "checkin_text": _optional(_text(MAX_TEXT, "checkin_text")),
+    "custom_followup_at": _date, "valid_if_pending": _boolean("valid_if_pending"), "expires": _expires,
+    "api_meta": _api_meta,
+}
+
+
+ADDRESS_FIELDS = {"company": 255, "street": 2000, "zipcode": 30, "city": 255, "country": 2, "state": 100,
+                  "internal_reference": 2000, "custom_field": 255, "vat_id": 255}
+
+
+def set_invoice_address(order: Order, *, actor: Actor, data: dict, seen_last_modified: str | None = None,
+                        now: datetime | None = None) -> InvoiceAddress:
+    """Create or replace the invoice address; `data` is the full address (003: always the whole object)."""
+    now = now or utcnow()
+    cleaned = _clean_address(data, order)
+    order = _begin(order, seen_last_modified)
+    address = order.invoice_address
+    created = address is None
+    if created:
+        address = InvoiceAddress(order=order)
+        db.session.add(address)
+    for name, value in cleaned.items():
+        setattr(address, name, value)
+    address.last_modified = now
+    audit.log(actor, order, "order.invoice_address_changed", data={
+        "created": created, **{k: v for k, v in cleaned.items() if k != "name_parts"}})
+    return address
+
+
+def _clean_address(data: dict, order: Order) -> dict:
+    cleaned = {}
+    for name, limit in ADDRESS_FIELDS.items():
+        value = data.get(name)
+        value = _text(limit, name)(value, order) if value is not None else ""
+        cleaned[name] = value or None
+    if cleaned["country"]:
+        country = cleaned["country"].upper()
+        if len(country) != 2 or not country.isalpha():
+            raise Invalid("The country must be a two-letter code such as DE.", code="country_invalid", field="country")
+        cleaned["country"] = country
+    cleaned["is_business"] = bool(data.get("is_business"))
+    cleaned["name_parts"] = clean_name_parts(data.get("name_parts"), order.event.organizer.name_scheme)
+    cleaned["name_cached"] = derive_name(cleaned["name_parts"])
+    if cleaned["is_business"] and not cleaned["company"]:
+        raise Invalid("A business address needs a company name.", code="company_required", field="company")
+    return cleaned
+
+
+def remove_invoice_address(order: Order, *, actor: Actor, seen_last_modified: str | None = None) -> Order:
+    order = _begin(order, seen_last_modified)
+    if order.invoice_address is None:
+        raise Invalid(f"Order {order.code} has no invoice address.", code="no_invoice_address")
+    db.session.delete(order.invoice_address)
+    db.session.flush()
+    db.session.expire(order, ["invoice_address"])
+    audit.log(actor, order, "order.invoice_address_removed")
+    return order
