@@ -350,8 +350,8 @@ def _quick_orders(text: str, event_ids: list[int], limit: int) -> list[Order]:
         select(Order.id).join(Customer, Customer.id == Order.customer_id)
         .where(in_events, Customer.identifier == text.upper()),
     ]
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if len(digits) >= 5 and len(digits) >= len(text.replace(" ", "").replace("+", "")) - 2:
+    digits = _phone_digits(text)
+    if digits:
         branches.append(select(Order.id).where(in_events, Order.phone.like(f"%{digits}%")))
     if len(text) >= MIN_SECRET_PREFIX and lowered.isalnum():
         branches.append(select(OrderPosition.order_id).join(Order, Order.id == OrderPosition.order_id)
@@ -371,6 +371,15 @@ def _quick_orders(text: str, event_ids: list[int], limit: int) -> list[Order]:
     return orders[:limit]
 
 
+def _phone_digits(text: str) -> str | None:
+    """The digits of something that looks like a phone number, without trunk or international
+    prefix zeros (stored numbers are E.164: '0176 1234' is found in '+491761234')."""
+    if not all(ch.isdigit() or ch in " +-/()." for ch in text):
+        return None
+    digits = "".join(ch for ch in text if ch.isdigit()).lstrip("0")
+    return digits if len(digits) >= 5 else None
+
+
 def _name_match(column, text: str):
     """Names start with what was typed, in the usual capitalisations (keeps the index usable)."""
     variants = {text, text.capitalize(), text.title(), text.lower(), text.upper()}
@@ -382,8 +391,8 @@ def _quick_customers(text: str, organizer_ids: list[int], limit: int) -> list[Cu
     in_organizers = Customer.organizer_id.in_(organizer_ids)
     conditions = [Customer.identifier == text.upper(), _prefix(func.lower(Customer.email), lowered),
                   _name_match(Customer.name_cached, text), _contains(Customer.name_cached, text)]
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if len(digits) >= 5:
+    digits = _phone_digits(text)
+    if digits:
         conditions.append(Customer.phone.like(f"%{digits}%"))
     stmt = (select(Customer).where(in_organizers, or_(*conditions))
             .order_by((Customer.identifier == text.upper()).desc(), Customer.name_cached).limit(limit))

@@ -565,7 +565,7 @@ _CLEANERS = {
 }
 
 
-ADDRESS_FIELDS = {"company": 255, "street": 2000, "zipcode": 30, "city": 255, "country": 2, "state": 100,
+ADDRESS_FIELDS = {"company": 255, "street": 2000, "zipcode": 30, "city": 255, "country": 100, "state": 100,
                   "internal_reference": 2000, "custom_field": 255, "vat_id": 255}
 
 

@@ -6,9 +6,15 @@ from flask import Flask
 
 def register_web(app: Flask) -> None:
     from . import auth, customers, errors, main, orders, templating
+    from . import public, search
+    from . import account, outbox
     templating.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(orders.bp)
     app.register_blueprint(customers.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(outbox.bp)

@@ -1,0 +1,55 @@
+"""Quick search from the top bar: orders and customers of every organizer the user may see."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from ..domain.models import Event
+from ..domain.order_queries import QuickResults, quick_search
+from ..domain.permissions import Permission, has_permission, teams_of
+from ..extensions import db
+from .errors import is_htmx
+from .orders import customer_url, order_detail_url
+
+bp = Blueprint("search", __name__)
+
+
+def _scope() -> tuple[list[int], list[int]]:
+    """(event ids whose orders the user may see, organizer ids whose customers they may see)."""
+    teams = teams_of(current_user)
+    all_events_orgs: set[int] = set()
+    event_ids: set[int] = set()
+    customer_orgs: set[int] = set()
+    for team in teams:
+        if has_permission([team], Permission.VIEW_ORDERS):
+            if team.all_events:
+                all_events_orgs.add(team.organizer_id)
+            else:
+                event_ids.update(e.id for e in team.limit_events)
+        if has_permission([team], Permission.VIEW_CUSTOMERS):
+            customer_orgs.add(team.organizer_id)
+    if all_events_orgs:
+        event_ids.update(db.session.scalars(select(Event.id).where(
+            or_(Event.organizer_id.in_(all_events_orgs)))))
+    return sorted(event_ids), sorted(customer_orgs)
+
+
+def _search(text: str) -> QuickResults:
+    event_ids, organizer_ids = _scope()
+    return quick_search(text, event_ids, organizer_ids)
+
+
+@bp.get("/search")
+@login_required
+def quick():
+    text = (request.args.get("q") or "").strip()[:200]
+    results = _search(text) if text else QuickResults(query="", orders=[], customers=[])
+    if is_htmx():
+        return render_template("search/_results.html", results=results)
+    # Enter in the box: an exact order code or customer identifier opens it directly.
+    if request.args.get("go") and results.exact_order is not None:
+        return redirect(order_detail_url(results.exact_order), 303)
+    if request.args.get("go") and results.exact_customer is not None and customer_url(results.exact_customer):
+        return redirect(customer_url(results.exact_customer), 303)
+    return render_template("search/page.html", results=results)

@@ -1,0 +1,112 @@
+"""Quick search: orders and customers of every organizer the user may see, grouped, as you type."""
+from __future__ import annotations
+
+import pytest
+
+from backoffice.domain.models import InvoiceAddress
+from backoffice.extensions import db
+from tests import factories
+
+
+def search(staff, text: str, htmx: bool = True, go: bool = False):
+    from urllib.parse import quote
+    return staff.get(f"/search?q={quote(text)}{'&go=1' if go else ''}", htmx=htmx)
+
+
+@pytest.fixture
+def data(world):
+    customer = factories.customer(world.organizer, email="Jane.Roe@example.org", name="Jane Roe", phone="+4917612345678")
+    order = factories.order(world.event, [world.ticket], email="jane.roe@example.org", phone="+4917612345678",
+                            customer=customer)
+    order.all_positions[0].attendee_name_cached = "Johnny Attendee"
+    db.session.add(InvoiceAddress(order=order, name_cached="Invoice Person", company="Roe Ltd"))
+    other = factories.order(world.event, [world.ticket], email="someone@example.org")
+    db.session.commit()
+    return customer, order, other
+
+
+@pytest.mark.parametrize("text", ["{code}", "{code_lower}", "jane.roe@ex", "JANE.ROE", "Johnny", "johnny att",
+                                  "invoice", "0176 12345678", "{secret}", "{identifier}"])
+def test_finds_order_by_every_kind_of_key(staff, data, text):
+    customer, order, other = data
+    text = text.format(code=order.code, code_lower=order.code.lower(), secret=order.all_positions[0].secret[:8],
+                       identifier=customer.identifier)
+    html = search(staff, text).get_data(as_text=True)
+    assert f'id="qs-order-{order.id}"' in html
+    assert f'id="qs-order-{other.id}"' not in html
+
+
+def test_finds_customers_grouped_after_orders(staff, data):
+    customer, order, _ = data
+    html = search(staff, "jane").get_data(as_text=True)
+    assert "Orders" in html and "Customers" in html
+    assert html.index(f'qs-order-{order.id}') < html.index(f'qs-customer-{customer.id}')
+
+
+def test_short_secret_prefix_is_not_searched(staff, data):
+    _, order, _ = data
+    html = search(staff, order.all_positions[0].secret[:3]).get_data(as_text=True)
+    assert f'qs-order-{order.id}' not in html
+
+
+def test_nothing_found_says_what_to_try(staff, data):
+    html = search(staff, "zzzz-nothing").get_data(as_text=True)
+    assert "Nothing found" in html and "order code" in html
+
+
+def test_enter_on_exact_order_code_opens_it(staff, data):
+    _, order, _ = data
+    response = search(staff, order.code.lower(), htmx=False, go=True)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/demo/events/conf/orders/{order.code}/"
+
+
+def test_enter_on_other_text_shows_the_results_page(staff, data):
+    response = search(staff, "jane", htmx=False, go=True)
+    assert response.status_code == 200 and "Search for" in response.get_data(as_text=True)
+
+
+def test_enter_on_customer_identifier_opens_the_customer_when_possible(staff, data, app):
+    customer, _, _ = data
+    response = search(staff, customer.identifier, htmx=False, go=True)
+    if "customers.detail" in app.view_functions:
+        assert response.status_code == 303 and customer.identifier in response.headers["Location"]
+    else:
+        assert response.status_code == 200
+
+
+def test_other_organizers_data_is_not_found(browser, data, world):
+    _, order, _ = data
+    other = factories.organizer(slug="rival")
+    outsider = factories.user(org=other)
+    db.session.commit()
+    browser.login(outsider.email)
+    html = search(browser, order.code).get_data(as_text=True)
+    assert f'qs-order-{order.id}' not in html and "Nothing found" in html
+    assert search(browser, order.code, htmx=False, go=True).status_code == 200
+
+
+def test_events_outside_a_limited_team_are_not_searched(browser, data, world):
+    _, order, _ = data
+    other_event = factories.event(world.organizer, slug="other")
+    limited = factories.user(org=world.organizer, all_events=False, events=[other_event], can_view_customers=False,
+                             can_change_customers=False)
+    db.session.commit()
+    browser.login(limited.email)
+    html = search(browser, "jane").get_data(as_text=True)
+    assert "qs-order-" not in html and "qs-customer-" not in html
+
+
+def test_search_box_is_on_every_page(staff, world):
+    html = staff.get("/demo/").get_data(as_text=True)
+    assert 'id="quicksearch-input"' in html and 'hx-get="/search"' in html and "quicksearch.js" in html
+
+
+def test_search_needs_login(client):
+    assert client.get("/search?q=abc").status_code in (302, 401)
+
+
+def test_hostile_input_is_harmless(staff, data):
+    for text in ("<script>alert(1)</script>", "%", "_", "'; drop table order; --", "x" * 5000):
+        response = search(staff, text)
+        assert response.status_code == 200 and "<script>alert" not in response.get_data(as_text=True)
