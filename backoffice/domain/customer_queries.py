@@ -1,0 +1,214 @@
+"""Finding customers: the search, filters and sort orders shared by the HTML list, the CSV export
+and the API. One statement builder, so every interface finds the same customers.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, and_, exists, extract, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from .models import Customer, CustomerTag, Order, Organizer
+
+CONSENT_CHOICES = ("in", "out", "unknown")
+BOOLEAN_FILTERS = ("active", "verified", "anonymized")
+
+#: sort key in the URL -> what it orders by; "-key" is descending (as in 004's `sort`)
+SORT_KEYS = ("identifier", "name", "email", "phone", "company", "tags", "active", "verified",
+             "joined", "last_login", "last_modified")
+DEFAULT_SORT = "-joined"
+
+
+def _tags_sort_key():
+    # the alphabetically first tag; customers without tags sort last
+    return (select(func.min(CustomerTag.name)).where(CustomerTag.customer_id == Customer.id)
+            .correlate(Customer).scalar_subquery())
+
+
+def _sort_column(key: str):
+    columns = {
+        "identifier": Customer.identifier,
+        "name": func.lower(Customer.name_cached),
+        "email": func.lower(Customer.email),
+        "phone": Customer.phone,
+        "company": func.lower(Customer.company),
+        "active": Customer.is_active,
+        "verified": Customer.is_verified,
+        "joined": Customer.date_joined,
+        "last_login": Customer.last_login,
+        "last_modified": Customer.last_modified,
+    }
+    if key == "tags":
+        return _tags_sort_key()
+    return columns[key]
+
+
+@dataclass
+class CustomerFilters:
+    """What the list shows. Dates are days in the organizer's time zone, both ends included."""
+    query: str | None = None
+    email: str | None = None
+    tags: list[str] = field(default_factory=list)
+    active: bool | None = None
+    verified: bool | None = None
+    anonymized: bool | None = None
+    joined_from: date | None = None
+    joined_to: date | None = None
+    modified_from: date | None = None
+    modified_to: date | None = None
+    booking_date_from: date | None = None
+    booking_date_to: date | None = None
+    dob_months: list[int] = field(default_factory=list)
+    consent: str | None = None
+    consent_from: date | None = None
+    consent_to: date | None = None
+    sort: str = DEFAULT_SORT
+
+    def active_filters(self) -> dict[str, Any]:
+        """The filters that are set (everything but the sort)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name != "sort" and getattr(self, f.name) not in (None, [], "")}
+
+
+#: URL argument names of each filter (multi-valued ones may repeat or be comma-separated)
+URL_NAMES = {
+    "query": "q", "email": "email", "tags": "tag", "active": "active", "verified": "verified",
+    "anonymized": "anonymized", "joined_from": "joined_from", "joined_to": "joined_to",
+    "modified_from": "modified_from", "modified_to": "modified_to",
+    "booking_date_from": "booking_date_from", "booking_date_to": "booking_date_to",
+    "dob_months": "dob_month", "consent": "consent", "consent_from": "consent_from",
+    "consent_to": "consent_to", "sort": "sort",
+}
+
+
+def _split(values: list[str]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _ignore(args, name: str, why: str) -> None:
+    args.notices.append(f"Ignored the filter '{name}': {why}")
+
+
+def read_filters(args) -> CustomerFilters:
+    """Filters from URL arguments. `args` is a backoffice.web.listing.ListArgs (or anything with
+    its methods): values it cannot read are ignored there with a notice."""
+    f = CustomerFilters()
+    f.query = args.text("q")
+    f.email = args.text("email")
+    f.tags = list(dict.fromkeys(_split(args.texts("tag"))))
+    for name in BOOLEAN_FILTERS:
+        setattr(f, name, args.boolean(name))
+    for name in ("joined_from", "joined_to", "modified_from", "modified_to", "booking_date_from",
+                 "booking_date_to", "consent_from", "consent_to"):
+        setattr(f, name, args.date(name))
+    for value in _split(args.texts("dob_month")):
+        if value.isdigit() and 1 <= int(value) <= 12:
+            if int(value) not in f.dob_months:
+                f.dob_months.append(int(value))
+        else:
+            _ignore(args, "dob_month", f"'{value}' is not a month (1 to 12).")
+    f.consent = args.choice("consent", CONSENT_CHOICES)
+    if (f.consent_from or f.consent_to) and f.consent not in ("in", "out"):
+        _ignore(args, "consent_from/consent_to", "choose opted in or opted out to filter by its date.")
+        f.consent_from = f.consent_to = None
+    sort = args.text("sort")
+    if sort is not None:
+        if sort.lstrip("-") in SORT_KEYS:
+            f.sort = sort
+        else:
+            _ignore(args, "sort", f"'{sort}' is not a column to sort by.")
+    return f
+
+
+def _day_range(column, start: date | None, end: date | None, tz: ZoneInfo) -> list[ColumnElement]:
+    """Conditions for `start` <= column's day <= `end`, days in the organizer's zone."""
+    conditions = []
+    if start is not None:
+        conditions.append(column >= datetime.combine(start, time.min, tz).astimezone(timezone.utc))
+    if end is not None:
+        next_day = datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(timezone.utc)
+        conditions.append(column < next_day)
+    return conditions
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_condition(query: str) -> ColumnElement:
+    """One box for name, email, phone and company: case-insensitive, any part of the value.
+
+    Phone numbers are stored as +4930…; digits typed with spaces, dashes or a leading 0 still
+    find them.
+    """
+    pattern = _like_pattern(query)
+    conditions = [func.lower(column).like(pattern, escape="\\")
+                  for column in (Customer.name_cached, Customer.email, Customer.company, Customer.identifier)]
+    digits = re.sub(r"[\s\-/().]", "", query)
+    if digits.startswith("+"):
+        digits = digits[1:]
+    elif digits.startswith("00"):
+        digits = digits[2:]
+    elif digits.startswith("0"):
+        digits = digits[1:]  # a national number without its leading 0 is inside the E.164 form
+    if len(digits) >= 3 and digits.isdigit():
+        conditions.append(Customer.phone.like(f"%{digits}%"))
+    return or_(*conditions)
+
+
+def conditions_for(organizer: Organizer, f: CustomerFilters) -> list[ColumnElement]:
+    tz = ZoneInfo(organizer.timezone or "UTC")
+    conditions: list[ColumnElement] = [Customer.organizer_id == organizer.id]
+    if f.query:
+        conditions.append(search_condition(f.query))
+    if f.email:
+        conditions.append(func.lower(Customer.email) == f.email.lower())
+    if f.tags:
+        conditions.append(exists().where(CustomerTag.customer_id == Customer.id, CustomerTag.name.in_(f.tags)))
+    if f.active is not None:
+        conditions.append(Customer.is_active.is_(f.active))
+    if f.verified is not None:
+        conditions.append(Customer.is_verified.is_(f.verified))
+    if f.anonymized is not None:
+        conditions.append(Customer.anonymized_at.is_not(None) if f.anonymized else Customer.anonymized_at.is_(None))
+    conditions += _day_range(Customer.date_joined, f.joined_from, f.joined_to, tz)
+    conditions += _day_range(Customer.last_modified, f.modified_from, f.modified_to, tz)
+    if f.booking_date_from or f.booking_date_to:
+        in_range = _day_range(Order.datetime, f.booking_date_from, f.booking_date_to, tz)
+        conditions.append(exists().where(Order.customer_id == Customer.id, *in_range))
+    if f.dob_months:
+        conditions.append(extract("month", Customer.date_of_birth).in_(f.dob_months))
+    if f.consent == "in":
+        conditions.append(Customer.marketing_consent.is_(True))
+        conditions += _day_range(Customer.marketing_opted_in_at, f.consent_from, f.consent_to, tz)
+    elif f.consent == "out":
+        conditions.append(Customer.marketing_consent.is_(False))
+        conditions += _day_range(Customer.marketing_opted_out_at, f.consent_from, f.consent_to, tz)
+    elif f.consent == "unknown":
+        conditions.append(Customer.marketing_consent.is_(None))
+    return conditions
+
+
+def ordering(sort: str) -> list:
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in SORT_KEYS:
+        key, descending = DEFAULT_SORT.lstrip("-"), True
+    column = _sort_column(key)
+    primary = column.desc() if descending else column.asc()
+    tie = Customer.id.desc() if descending else Customer.id.asc()
+    # empty values last in both directions, on SQLite and PostgreSQL alike
+    return [primary.nulls_last(), tie]
+
+
+def customers_statement(organizer: Organizer, f: CustomerFilters, *, with_tags: bool = True) -> Select:
+    """The customers matching `f`, sorted; tags loaded in one extra query per page."""
+    stmt = select(Customer).where(and_(*conditions_for(organizer, f))).order_by(*ordering(f.sort))
+    if with_tags:
+        stmt = stmt.options(selectinload(Customer.tag_rows))
+    return stmt

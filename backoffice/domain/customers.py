@@ -1,0 +1,531 @@
+"""Customer accounts: every rule about creating, changing, blocking, tagging and anonymizing them.
+
+Functions validate first, then change state, then write the audit entry. They flush but never
+commit: the caller owns the transaction.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import phonenumbers
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from ..extensions import db
+from . import audit, codes, tx
+from .audit import Actor
+from .errors import Conflict, Invalid, NotFound
+from .models import (Customer, CustomerTag, Event, LogEntry, Order, Organizer, OutboxEmail,
+                     utcnow)
+from .names import clean_name_parts, derive_name
+from .passwords import UNUSABLE, hash_password, verify_password
+
+PASSWORD_LINK_VALID = timedelta(days=7)
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+MAX_TAG_LENGTH = 100
+MAX_TAGS = 50
+MAX_NOTES_LENGTH = 10_000
+MAX_ORDERS_SHOWN = 100
+
+#: text fields staff may set, with their longest allowed value (the column sizes)
+TEXT_LIMITS = {
+    "external_identifier": 255, "company": 255, "street": 255, "address_line2": 255,
+    "zipcode": 30, "city": 255, "state": 100, "notes": MAX_NOTES_LENGTH,
+}
+LABELS = {
+    "email": "Email", "phone": "Phone", "name_parts": "Name", "locale": "Language",
+    "external_identifier": "External identifier", "company": "Company", "street": "Street",
+    "address_line2": "Address line 2", "zipcode": "Postal code", "city": "City", "state": "State",
+    "country": "Country", "notes": "Notes", "date_of_birth": "Date of birth",
+    "is_active": "Active", "is_verified": "Email verified", "marketing_consent": "Marketing consent",
+}
+#: everything update_customer accepts; identifier, name, dates and password are read-only
+EDITABLE = tuple(LABELS)
+READ_ONLY = ("identifier", "name", "last_login", "date_joined", "last_modified", "password")
+#: the personal data anonymize erases (logged by name only, never by value)
+ERASED = ("email", "phone", "name_parts", "notes", "street", "address_line2", "zipcode", "city",
+          "state", "country", "company", "date_of_birth", "external_identifier", "marketing_consent",
+          "tags")
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def get_customer(organizer: Organizer, identifier: str, *, for_update: bool = False) -> Customer:
+    """One customer of this organizer; another organizer's customer is simply not found.
+
+    `for_update` locks the row (PostgreSQL) and reloads it, so two agents changing the same
+    customer at once queue up instead of overwriting each other.
+    """
+    stmt = (select(Customer).where(Customer.organizer_id == organizer.id, Customer.identifier == identifier)
+            .options(selectinload(Customer.tag_rows)))
+    if for_update:
+        stmt = stmt.execution_options(populate_existing=True)
+        if not tx.is_sqlite():
+            stmt = stmt.with_for_update(of=Customer)
+    customer = db.session.scalar(stmt)
+    if customer is None:
+        raise NotFound("There is no customer with this identifier.", code="customer_not_found")
+    return customer
+
+
+def customer_orders(customer: Customer, limit: int = MAX_ORDERS_SHOWN + 1) -> list[Order]:
+    """The customer's orders across all events, newest first, with their event."""
+    stmt = (select(Order).where(Order.customer_id == customer.id)
+            .join(Order.event).where(Event.organizer_id == customer.organizer_id)
+            .options(contains_eager(Order.event))
+            .order_by(Order.datetime.desc(), Order.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def count_orders(customer: Customer) -> int:
+    return db.session.scalar(select(func.count()).select_from(Order).where(Order.customer_id == customer.id)) or 0
+
+
+def customer_history(customer: Customer, limit: int = 200) -> list[LogEntry]:
+    """Newest first, with who did it loaded in the same query."""
+    stmt = (select(LogEntry)
+            .where(LogEntry.object_type == audit.object_type(customer), LogEntry.object_id == customer.id)
+            .options(joinedload(LogEntry.user), joinedload(LogEntry.api_token))
+            .order_by(LogEntry.datetime.desc(), LogEntry.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def organizer_tags(organizer: Organizer) -> list[str]:
+    """Every tag in use at this organizer (the tag list of 002), for autocomplete and filters."""
+    stmt = (select(CustomerTag.name).where(CustomerTag.organizer_id == organizer.id)
+            .distinct().order_by(CustomerTag.name))
+    return list(db.session.scalars(stmt))
+
+
+# --- validation ------------------------------------------------------------------------------
+
+def clean_email(raw: Any, *, required: bool = True) -> str | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            raise Invalid("An email address is required.", code="email_required", field="email")
+        return None
+    if not isinstance(raw, str):
+        raise Invalid("The email address must be text.", code="email_invalid", field="email")
+    raw = raw.strip()
+    if len(raw) > 254:
+        raise Invalid("An email address may be at most 254 characters long.", code="email_invalid", field="email")
+    try:
+        return validate_email(raw, check_deliverability=False).normalized
+    except EmailNotValidError as e:
+        raise Invalid(f"'{raw[:100]}' is not a valid email address: {e}", code="email_invalid", field="email")
+
+
+def clean_phone(raw: Any) -> str | None:
+    """Any common way of writing an international number, stored as E.164 (+4930…)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if not isinstance(raw, str) or len(raw) > 64:
+        raise Invalid("This is not a phone number.", code="phone_invalid", field="phone")
+    text = raw.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    message = (f"'{text[:40]}' is not a valid phone number. Write it in international format, "
+               "starting with + and the country code, e.g. +49 30 1234567.")
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        raise Invalid(message, code="phone_invalid", field="phone")
+    if not phonenumbers.is_valid_number(number):
+        raise Invalid(message, code="phone_invalid", field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_locale(organizer: Organizer, raw: Any) -> str:
+    locales = list(organizer.locales or ["en"])
+    if raw is None or raw == "":
+        return locales[0]
+    if raw not in locales:
+        raise Invalid(f"'{str(raw)[:20]}' is not one of this organizer's languages ({', '.join(locales)}).",
+                      code="locale_invalid", field="locale")
+    return raw
+
+
+def clean_text(field: str, raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise Invalid(f"{LABELS[field]} must be text.", code="invalid", field=field)
+    value = raw.strip()
+    limit = TEXT_LIMITS[field]
+    if len(value) > limit:
+        raise Invalid(f"{LABELS[field]} may be at most {limit:,} characters long.", code="too_long", field=field)
+    return value or None
+
+
+def clean_country(raw: Any) -> str | None:
+    if raw is None or raw == "":
+        return None
+    value = str(raw).strip().upper()
+    if value not in Locale("en").territories or not (len(value) == 2 and value.isalpha()):
+        raise Invalid(f"'{str(raw)[:20]}' is not a country code (two letters, e.g. DE).",
+                      code="country_invalid", field="country")
+    return value
+
+
+def clean_date_of_birth(raw: Any, today: date) -> date | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime) or not isinstance(raw, date):
+        try:
+            raw = date.fromisoformat(str(raw))
+        except ValueError:
+            raise Invalid("The date of birth must be a date (YYYY-MM-DD).", code="date_invalid", field="date_of_birth")
+    if raw > today:
+        raise Invalid("The date of birth cannot be in the future.", code="date_invalid", field="date_of_birth")
+    if raw.year < 1900:
+        raise Invalid("The date of birth must be after 1900.", code="date_invalid", field="date_of_birth")
+    return raw
+
+
+def clean_bool(field: str, raw: Any, *, nullable: bool = False) -> bool | None:
+    if raw is None and nullable:
+        return None
+    if not isinstance(raw, bool):
+        raise Invalid(f"{LABELS[field]} must be yes or no.", code="invalid", field=field)
+    return raw
+
+
+def clean_name(organizer: Organizer, raw: Any) -> tuple[dict, str | None]:
+    """name_parts of the organizer's scheme and the name derived from them."""
+    parts = clean_name_parts(raw, organizer.name_scheme or "full")
+    name = derive_name(parts)
+    if name and len(name) > 255:
+        raise Invalid("The name may be at most 255 characters long.", code="name_too_long", field="name_parts")
+    return parts, name
+
+
+def clean_password(raw: Any) -> str:
+    if not isinstance(raw, str) or len(raw) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.",
+                      code="password_too_short", field="password")
+    if len(raw) > MAX_PASSWORD_LENGTH:
+        raise Invalid(f"The password may be at most {MAX_PASSWORD_LENGTH} characters long.",
+                      code="password_too_long", field="password")
+    return raw
+
+
+def clean_tag(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise Invalid("Enter a tag.", code="tag_required", field="tag")
+    value = " ".join(raw.split())
+    if "," in value:
+        # tags travel as comma-separated lists in URLs and exports
+        raise Invalid("A tag cannot contain a comma.", code="tag_invalid", field="tag")
+    if len(value) > MAX_TAG_LENGTH:
+        raise Invalid(f"A tag may be at most {MAX_TAG_LENGTH} characters long.", code="tag_too_long", field="tag")
+    return value
+
+
+def _ensure_email_free(organizer: Organizer, email: str | None, customer_id: int | None = None) -> None:
+    if email is None:
+        return
+    stmt = select(Customer.id).where(Customer.organizer_id == organizer.id,
+                                     func.lower(Customer.email) == email.lower())
+    if customer_id is not None:
+        stmt = stmt.where(Customer.id != customer_id)
+    if db.session.scalar(stmt.limit(1)) is not None:
+        raise Conflict(f"Another customer already uses the email address {email}.",
+                       code="email_taken", field="email")
+
+
+def _ensure_not_anonymized(customer: Customer) -> None:
+    if customer.is_anonymized:
+        raise Conflict("This customer was anonymized; the record cannot be changed any more.",
+                       code="customer_anonymized")
+
+
+def _flush_checking_email(email: str | None) -> None:
+    """Two agents saving the same email at once: the unique index decides, the loser gets a message."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(f"Another customer already uses the email address {email}.",
+                       code="email_taken", field="email")
+
+
+def _new_identifier(organizer: Organizer) -> str:
+    for _ in range(20):
+        identifier = codes.customer_identifier()
+        taken = db.session.scalar(select(Customer.id).where(
+            Customer.organizer_id == organizer.id, Customer.identifier == identifier))
+        if taken is None:
+            return identifier
+    raise Conflict("Could not find a free customer identifier; try again.", code="identifier_exhausted")
+
+
+def _clean_fields(organizer: Organizer, fields: dict, today: date) -> dict:
+    """Validate the editable fields present in `fields` into column values."""
+    unknown = set(fields) - set(EDITABLE)
+    read_only = unknown & set(READ_ONLY)
+    if read_only:
+        name = sorted(read_only)[0]
+        raise Invalid(f"The field '{name}' cannot be changed.", code="read_only", field=name)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise Invalid(f"There is no customer field '{name}'.", code="unknown_field", field=name)
+    values: dict = {}
+    for field, raw in fields.items():
+        if field == "email":
+            values["email"] = clean_email(raw)
+        elif field == "phone":
+            values["phone"] = clean_phone(raw)
+        elif field == "name_parts":
+            values["name_parts"], values["name_cached"] = clean_name(organizer, raw)
+        elif field == "locale":
+            values["locale"] = clean_locale(organizer, raw)
+        elif field == "country":
+            values["country"] = clean_country(raw)
+        elif field == "date_of_birth":
+            values["date_of_birth"] = clean_date_of_birth(raw, today)
+        elif field in ("is_active", "is_verified"):
+            values[field] = clean_bool(field, raw)
+        elif field == "marketing_consent":
+            values[field] = clean_bool(field, raw, nullable=True)
+        else:
+            values[field] = clean_text(field, raw)
+    return values
+
+
+def _apply_consent(customer: Customer, consent: bool | None, now: datetime) -> None:
+    """Opting in or out stamps the moment; the other date stays as a record of the past."""
+    if consent == customer.marketing_consent:
+        return
+    customer.marketing_consent = consent
+    if consent is True:
+        customer.marketing_opted_in_at = now
+    elif consent is False:
+        customer.marketing_opted_out_at = now
+
+
+# --- changing --------------------------------------------------------------------------------
+
+def create_customer(*, organizer: Organizer, actor: Actor, email: Any, password: str | None = None,
+                    tags: list[str] | None = None, send_email: bool = False, now: datetime | None = None,
+                    **fields: Any) -> Customer:
+    """A new customer. `fields` are any of EDITABLE besides email; the password is hashed."""
+    now = now or utcnow()
+    fields["email"] = email
+    fields.setdefault("locale", None)
+    fields.setdefault("name_parts", None)
+    values = _clean_fields(organizer, fields, now.date())
+    if password not in (None, ""):
+        password = clean_password(password)
+    clean_tags = _unique_tags(tags or [])
+    _ensure_email_free(organizer, values["email"])
+
+    consent = values.pop("marketing_consent", None)
+    customer = Customer(organizer=organizer, identifier=_new_identifier(organizer), date_joined=now,
+                        last_modified=now, is_active=True, is_verified=False, **values)
+    _apply_consent(customer, consent, now)
+    if password:
+        customer.password_hash = hash_password(password)
+    customer.tag_rows = [CustomerTag(organizer_id=organizer.id, name=t) for t in sorted(clean_tags)]
+    db.session.add(customer)
+    _flush_checking_email(customer.email)
+    audit.log(actor, customer, "customer.created", data={
+        "fields": sorted(k for k in fields if fields[k] not in (None, "")),
+        "tags": clean_tags, "password_set": bool(password), "send_email": send_email}, now=now)
+    if send_email:
+        send_password_link(customer, actor=actor, now=now)
+    return customer
+
+
+def _unique_tags(raw_tags: list[str]) -> list[str]:
+    tags: list[str] = []
+    for raw in raw_tags:
+        tag = clean_tag(raw)
+        if tag.lower() not in {t.lower() for t in tags}:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise Invalid(f"A customer may have at most {MAX_TAGS} tags.", code="too_many_tags", field="tags")
+    return tags
+
+
+def update_customer(customer: Customer, *, actor: Actor, now: datetime | None = None, **fields: Any) -> dict:
+    """Change any of EDITABLE. Returns {field: {"old", "new"}} of what really changed."""
+    now = now or utcnow()
+    _ensure_not_anonymized(customer)
+    values = _clean_fields(customer.organizer, fields, now.date())
+    if "email" in values:
+        _ensure_email_free(customer.organizer, values["email"], customer.id)
+    changed: dict = {}
+    consent = values.pop("marketing_consent", customer.marketing_consent)
+    values.pop("name_cached", None)
+    for field, value in values.items():
+        old = getattr(customer, field)
+        if old != value:
+            changed[field] = {"old": old, "new": value}
+            setattr(customer, field, value)
+    if "name_parts" in changed:
+        customer.name_cached = derive_name(customer.name_parts)
+    if consent != customer.marketing_consent:
+        changed["marketing_consent"] = {"old": customer.marketing_consent, "new": consent}
+        _apply_consent(customer, consent, now)
+    if not changed:
+        return changed
+    customer.last_modified = now
+    _flush_checking_email(customer.email)
+    audit.log(actor, customer, "customer.changed", data={"changed": changed}, now=now)
+    return changed
+
+
+def set_active(customer: Customer, *, active: bool, actor: Actor, now: datetime | None = None) -> bool:
+    """Activate or block an account. Returns False when it already was in that state."""
+    now = now or utcnow()
+    _ensure_not_anonymized(customer)
+    if customer.is_active == active:
+        return False
+    customer.is_active = active
+    customer.last_modified = now
+    audit.log(actor, customer, "customer.activated" if active else "customer.deactivated", now=now)
+    return True
+
+
+def add_tag(customer: Customer, *, tag: Any, actor: Actor, now: datetime | None = None) -> str:
+    now = now or utcnow()
+    _ensure_not_anonymized(customer)
+    name = clean_tag(tag)
+    if name.lower() in {t.lower() for t in customer.tags}:
+        raise Invalid(f"This customer already has the tag '{name}'.", code="tag_exists", field="tag")
+    if len(customer.tag_rows) >= MAX_TAGS:
+        raise Invalid(f"A customer may have at most {MAX_TAGS} tags.", code="too_many_tags", field="tag")
+    customer.tag_rows.append(CustomerTag(organizer_id=customer.organizer_id, name=name))
+    customer.tag_rows.sort(key=lambda t: t.name)
+    customer.last_modified = now
+    audit.log(actor, customer, "customer.tag_added", data={"tag": name}, now=now)
+    return name
+
+
+def remove_tag(customer: Customer, *, tag: str, actor: Actor, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    _ensure_not_anonymized(customer)
+    row = next((t for t in customer.tag_rows if t.name == tag), None)
+    if row is None:
+        raise NotFound(f"This customer has no tag '{str(tag)[:100]}' (any more).", code="tag_not_found", field="tag")
+    customer.tag_rows.remove(row)
+    customer.last_modified = now
+    audit.log(actor, customer, "customer.tag_removed", data={"tag": row.name}, now=now)
+
+
+def anonymize_customer(customer: Customer, *, actor: Actor, now: datetime | None = None) -> bool:
+    """Erase the personal data, keep identifier and dates, detach the orders. Irreversible.
+
+    Returns False (and changes nothing) when the customer was anonymized already, so a second
+    click from a stale page is harmless.
+    """
+    now = now or utcnow()
+    if customer.is_anonymized:
+        return False
+    orders = list(db.session.scalars(select(Order).where(Order.customer_id == customer.id).order_by(Order.id)))
+    for field in ("email", "phone", "name_cached", "notes", "street", "address_line2", "zipcode", "city",
+                  "state", "country", "company", "date_of_birth", "external_identifier",
+                  "marketing_consent", "marketing_opted_in_at", "marketing_opted_out_at",
+                  "password_token_hash", "password_token_expires"):
+        setattr(customer, field, None)
+    customer.name_parts = {"_scheme": customer.organizer.name_scheme or "full"}
+    customer.tag_rows = []
+    customer.password_hash = UNUSABLE
+    customer.is_active = False
+    customer.anonymized_at = now
+    customer.last_modified = now
+    for order in orders:
+        # through the ORM, so the order's last_modified moves and API clients see the change
+        order.customer = None
+        audit.log(actor, order, "order.customer_detached", data={"customer": customer.identifier}, now=now)
+    audit.log(actor, customer, "customer.anonymized",
+              data={"erased": list(ERASED), "orders_detached": len(orders)}, now=now)
+    return True
+
+
+# --- the password-set link -------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    # the token is 256 random bits, so a fast hash is enough; only the hash is stored
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def password_link_url(organizer: Organizer, token: str) -> str:
+    """The absolute link of the public set-password page (works outside a request too)."""
+    from ..mail import absolute_url
+    adapter = current_app.url_map.bind("")
+    path = adapter.build("public_account.set_password", {"organizer": organizer.slug, "token": token})
+    return absolute_url(path)
+
+
+def send_password_link(customer: Customer, *, actor: Actor, now: datetime | None = None) -> OutboxEmail:
+    """Email a one-time link to set a password (also "give this customer an account").
+
+    A new link replaces the previous one, which stops working.
+    """
+    from ..mail import queue_mail
+    now = now or utcnow()
+    _ensure_not_anonymized(customer)
+    if not customer.email:
+        raise Invalid("This customer has no email address to send the link to.", code="no_email")
+    if not customer.is_active:
+        raise Conflict("This account is blocked. Activate it before sending a password link.",
+                       code="customer_blocked")
+    token = codes.url_token()
+    had_account = bool(customer.password_hash)
+    customer.password_token_hash = _token_hash(token)
+    customer.password_token_expires = now + PASSWORD_LINK_VALID
+    organizer = customer.organizer
+    mail = queue_mail(
+        to=customer.email, template="customer_password_link" if had_account else "customer_activation",
+        context={"customer": customer, "organizer": organizer, "link": password_link_url(organizer, token),
+                 "expires": customer.password_token_expires},
+        organizer_id=organizer.id, obj=customer)
+    audit.log(actor, customer, "customer.password_link_sent",
+              data={"to": customer.email, "valid_until": customer.password_token_expires}, now=now)
+    return mail
+
+
+def customer_for_token(organizer: Organizer, token: str, now: datetime | None = None) -> Customer:
+    """The customer a password-set link belongs to, if the link still works."""
+    now = now or utcnow()
+    dead = NotFound("This link is no longer valid. It may have been used already, replaced by a newer "
+                    "link, or expired. Ask the organizer to send you a new one.", code="token_invalid")
+    if not token or len(token) > 200:
+        raise dead
+    customer = db.session.scalar(select(Customer).where(
+        Customer.organizer_id == organizer.id, Customer.password_token_hash == _token_hash(token)))
+    if customer is None or customer.is_anonymized or not customer.is_active:
+        raise dead
+    if customer.password_token_expires is None or customer.password_token_expires < now:
+        raise dead
+    return customer
+
+
+def set_password_with_token(*, organizer: Organizer, token: str, password: Any,
+                            now: datetime | None = None) -> Customer:
+    """The customer sets a password through the link: the link is used up, the email is verified."""
+    now = now or utcnow()
+    customer = customer_for_token(organizer, token, now)
+    password = clean_password(password)
+    customer = tx.lock(Customer, customer.id)
+    if customer.password_token_hash != _token_hash(token):
+        raise Conflict("This link was just used or replaced. Ask for a new one.", code="token_invalid")
+    customer.password_hash = hash_password(password)
+    customer.password_token_hash = None
+    customer.password_token_expires = None
+    customer.is_verified = True  # following the link proved the address works
+    customer.last_modified = now
+    audit.log(Actor(label="customer"), customer, "customer.password_set", now=now)
+    return customer
+
+
+def check_password(customer: Customer, password: str) -> bool:
+    return verify_password(customer.password_hash, password)

@@ -1,0 +1,92 @@
+"""Forms of the customer pages. They only read and type-convert input; the rules (lengths,
+formats, uniqueness) are checked once, in backoffice.domain.customers, and its errors are put
+next to the field they concern."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, EmailField, PasswordField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+
+from ..domain.models import Customer, Organizer
+from ..domain.names import scheme_fields
+
+CONSENT_CHOICES = [SelectChoice("", "not asked"), SelectChoice("in", "opted in"), SelectChoice("out", "opted out")]
+CONSENT_VALUES = {"": None, "in": True, "out": False}
+
+
+class CustomerForm(FlaskForm):
+    email = EmailField("Email")
+    phone = StringField("Phone", description="International format, e.g. +49 30 1234567")
+    # the domain checks the value and explains a wrong one in its own words
+    locale = SelectField("Language", validate_choice=False)
+    company = StringField("Company")
+    street = StringField("Street")
+    address_line2 = StringField("Address line 2")
+    zipcode = StringField("Postal code")
+    city = StringField("City")
+    state = StringField("State")
+    country = StringField("Country", description="Two letters, e.g. DE")
+    date_of_birth = DateField("Date of birth", validators=[Optional()])
+    external_identifier = StringField("External identifier")
+    notes = TextAreaField("Notes", description="Internal; the customer never sees them")
+    is_verified = BooleanField("Email address verified")
+    marketing_consent = SelectField("Marketing consent", choices=CONSENT_CHOICES, validate_choice=False)
+
+    #: form field name -> customer field name; the name parts are added per scheme
+    DOMAIN_FIELDS = ("email", "phone", "locale", "company", "street", "address_line2", "zipcode", "city",
+                     "state", "country", "date_of_birth", "external_identifier", "notes", "is_verified",
+                     "marketing_consent")
+
+    def name_fields(self):
+        return [self[f"name_{key}"] for key, _ in self.scheme]
+
+    def values(self) -> dict:
+        """The customer fields this form sets, ready for the domain functions."""
+        values = {name: self[name].data for name in self.DOMAIN_FIELDS}
+        values["marketing_consent"] = CONSENT_VALUES.get(values["marketing_consent"])
+        values["name_parts"] = {key: self[f"name_{key}"].data or None for key, _ in self.scheme}
+        return values
+
+    def field_for(self, domain_field: str | None):
+        """The form field a domain error belongs to (None: show it at the top)."""
+        if domain_field == "name_parts":
+            return self.name_fields()[0]
+        if domain_field and domain_field in self._fields:
+            return self[domain_field]
+        return None
+
+
+class CreateCustomerForm(CustomerForm):
+    password = PasswordField("Password", description="Optional. Stored hashed and never shown again.")
+    tags = StringField("Tags", description="Separated by commas")
+    send_email = BooleanField("Send an activation email with a link to set a password")
+
+    DOMAIN_FIELDS = tuple(f for f in CustomerForm.DOMAIN_FIELDS if f != "is_verified")
+
+
+def _with_name_fields(base: type[CustomerForm], scheme: str) -> type[CustomerForm]:
+    fields = scheme_fields(scheme)
+    attrs = {f"name_{key}": StringField(label) for key, label in fields}
+    attrs["scheme"] = fields
+    return type(f"{base.__name__}_{scheme}", (base,), attrs)
+
+
+def _initial_data(customer: Customer, form_class: type[CustomerForm]) -> dict:
+    data = {name: getattr(customer, name) for name in form_class.DOMAIN_FIELDS}
+    data["marketing_consent"] = {None: "", True: "in", False: "out"}[customer.marketing_consent]
+    for key, _ in form_class.scheme:
+        data[f"name_{key}"] = (customer.name_parts or {}).get(key)
+    return data
+
+
+def customer_form(organizer: Organizer, customer: Customer | None = None) -> CustomerForm:
+    """The create form (no customer) or the edit form of `customer`, with the organizer's name
+    fields and languages. On a POST it reads what was sent."""
+    base = CreateCustomerForm if customer is None else CustomerForm
+    form_class = _with_name_fields(base, organizer.name_scheme or "full")
+    data = _initial_data(customer, form_class) if customer is not None else None
+    form = form_class(data=data)
+    form.locale.choices = [SelectChoice(code, code) for code in (organizer.locales or ["en"])]
+    return form
