@@ -50,6 +50,6 @@ def quick():
     # Enter in the box: an exact order code or customer identifier opens it directly.
     if request.args.get("go") and results.exact_order is not None:
         return redirect(order_detail_url(results.exact_order), 303)
-    if request.args.get("go") and results.exact_customer is not None and customer_url(results.exact_customer):
+    if request.args.get("go") and results.exact_customer is not None:
         return redirect(customer_url(results.exact_customer), 303)
     return render_template("search/page.html", results=results)
