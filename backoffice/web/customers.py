@@ -204,14 +204,15 @@ def create(organizer):
             customer = customers.create_customer(
                 organizer=organizer, actor=current_actor(), password=form.password.data or None,
                 tags=tags, send_email=form.send_email.data, **form.values())
-            db.session.commit()
         except DomainError as e:
             db.session.rollback()
             error = _apply_error(form, e)
         else:
             note = f" An activation email was sent to {customer.email}." if form.send_email.data else ""
             flash(f"Customer {customer.identifier} created.{note}", "success")
-            return redirect(url_for(".detail", organizer=organizer.slug, identifier=customer.identifier), 303)
+            response = redirect(url_for(".detail", organizer=organizer.slug, identifier=customer.identifier), 303)
+            _commit()
+            return response
     status = 422 if request.method == "POST" else 200
     return render_template("customers/new.html", form=form, error=error), status
 
@@ -238,10 +239,11 @@ def _panel(template: str, customer: Customer, *, status: int = 200, **context):
     """One region of the detail page; on success also the header and history, out of band."""
     common = dict(customer=customer, may_change=True, scheme=scheme_fields(customer.organizer.name_scheme))
     html = render_template(template, **common, **context)
-    if status == 200:
+    if status != 200:
+        return html, status
+    if template != "customers/_header.html":
         html += render_template("customers/_header.html", oob=True, **common)
-        html += render_template("customers/_history_panel.html", oob=True,
-                                entries=customers.customer_history(customer))
+    html += render_template("customers/_history_panel.html", oob=True, entries=customers.customer_history(customer))
     return html, status
 
 
@@ -261,7 +263,7 @@ def _action(organizer, identifier: str, template: str, change, success: str, **c
     customer = _customer_or_404(organizer, identifier, for_update=True)
     try:
         result = change(customer)
-        db.session.commit()
+        db.session.flush()
     except DomainError as e:
         db.session.rollback()
         if not is_htmx():
@@ -269,9 +271,16 @@ def _action(organizer, identifier: str, template: str, change, success: str, **c
         customer = _customer_or_404(organizer, identifier)
         return _panel(template, customer, status=422, error=e.message, **context)
     message = success(result) if callable(success) else success
-    if not is_htmx():
-        return _done(customer, message)
-    return _panel(template, customer, notice=message, **context)
+    response = _done(customer, message) if not is_htmx() else _panel(template, customer, notice=message, **context)
+    _commit()
+    return response
+
+
+def _commit() -> None:
+    """Commit as the last database work of a request. Mail delivery starts right after the
+    commit in another thread; a transaction this request opened afterwards (SQLite takes the
+    write lock for POSTs) would keep that thread from recording the result."""
+    db.session.commit()
 
 
 # --- edit --------------------------------------------------------------------------------------
@@ -307,16 +316,16 @@ def save(organizer, identifier):
     if form.validate_on_submit():
         try:
             changed = customers.update_customer(customer, actor=current_actor(), **form.values())
-            db.session.commit()
         except DomainError as e:
             db.session.rollback()
             error = _apply_error(form, e)
         else:
             message = ("Saved: " + ", ".join(customers.LABELS.get(k, k) for k in changed) + "."
                        if changed else "Nothing was changed.")
-            if not is_htmx():
-                return _done(customer, message)
-            return _panel("customers/_profile.html", customer, notice=message)
+            response = (_done(customer, message) if not is_htmx()
+                        else _panel("customers/_profile.html", customer, notice=message))
+            _commit()
+            return response
     customer = _customer_or_404(organizer, identifier)
     if is_htmx():
         return render_template("customers/_profile_form.html", customer=customer, form=form, error=error), 422
@@ -387,7 +396,7 @@ def anonymize(organizer, identifier):
     customer = _customer_or_404(organizer, identifier, for_update=True)
     try:
         changed = customers.anonymize_customer(customer, actor=current_actor())
-        db.session.commit()
+        db.session.flush()
     except DomainError as e:
         db.session.rollback()
         if not is_htmx():
@@ -398,5 +407,8 @@ def anonymize(organizer, identifier):
     message = ("Customer anonymized: personal data erased, orders detached." if changed
                else "This customer was already anonymized; nothing was changed.")
     if not is_htmx():
-        return _done(customer, message)
-    return render_template("customers/_detail_body.html", notice=message, **_detail_context(customer))
+        response = _done(customer, message)
+    else:
+        response = render_template("customers/_detail_body.html", notice=message, **_detail_context(customer))
+    _commit()
+    return response

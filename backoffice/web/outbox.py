@@ -82,19 +82,22 @@ def retry_mail(organizer, mail_id):
     if not _may_retry():
         abort(403)
     mail = _mail_or_404(organizer, mail_id)
-    error = notice = None
     try:
         ensure_retryable(mail)
-        retry(mail)
-        db.session.commit()  # delivery starts after the commit
-        notice = f"The mail to {mail.to} is queued again and will be sent now."
     except DomainError as e:
-        db.session.rollback()
-        error = e.message
+        return _retry_answer(organizer, mail, error=e.message)
+    retry(mail)
+    db.session.flush()
+    response = _retry_answer(organizer, mail, notice=f"The mail to {mail.to} is queued again and will be sent now.")
+    # the last database work of the request: delivery starts in another thread after it
+    db.session.commit()
+    return response
+
+
+def _retry_answer(organizer, mail: OutboxEmail, *, notice: str | None = None, error: str | None = None):
     if not is_htmx():
         flash(error or notice, "danger" if error else "success")
-        return redirect(url_for(".mail_detail", organizer=organizer.slug, mail_id=mail_id), 303)
-    mail = _mail_or_404(organizer, mail_id)
+        return redirect(url_for(".mail_detail", organizer=organizer.slug, mail_id=mail.id), 303)
     html = render_template("outbox/_status.html", mail=mail, may_retry=True, retryable=RETRYABLE,
                            delivery=delivery_enabled(), notice=notice, error=error)
     return html, 422 if error else 200
