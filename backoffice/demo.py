@@ -6,14 +6,17 @@ well under three minutes. Core inserts bypass the ORM's flush hook, which is wan
 every row is given its `last_modified` explicitly. Quota and seat usage is tracked in memory
 while generating, so no quota is oversold and no seat is held twice.
 
-Everything is derived from `random.Random(seed)` and from the fixed `REFERENCE` date (the
-demo's "today"), never from the clock: the same seed on an empty database gives the same data.
+Everything is derived from `random.Random(seed)` and from the `REFERENCE` moment (the demo's
+"today": noon UTC of the day the data is loaded, or of DEMO_REFERENCE_DATE=YYYY-MM-DD), so the
+same seed and reference date on an empty database give the same data, and a demo loaded on any
+day has open orders and coming dates.
 
 Running it where the demo organizer (slug "demo") exists already raises `DemoDataExists`
 (a `click.ClickException`) and writes nothing; `flask demo-data --if-empty` avoids that.
 """
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections import Counter, defaultdict
@@ -43,8 +46,16 @@ DEMO_ADMIN_PASSWORD = "demo-admin"
 DEMO_VIEWER_EMAIL = "viewer@example.org"
 DEMO_ORGANIZER_SLUG = "demo"
 
+
+
+def _reference() -> datetime:
+    day = os.environ.get("DEMO_REFERENCE_DATE")
+    base = date.fromisoformat(day) if day else datetime.now(timezone.utc).date()
+    return datetime(base.year, base.month, base.day, 12, 0, tzinfo=timezone.utc)
+
+
 #: The demo's "today": orders lie before it, some tour dates and the concert after it.
-REFERENCE = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+REFERENCE = _reference()
 
 BATCH_ROWS = 5000          # rows per INSERT executemany
 ORDERS_PER_FLUSH = 2500    # orders kept in memory before they are written
@@ -460,7 +471,9 @@ class Setup:
     def walking_tours(self, expected_orders: int) -> EventPlan:
         """A series of Saturday tours, some already past (with check-ins), some still on sale."""
         rng = self.rng
-        first = datetime(2026, 9, 19, 8, 0, tzinfo=timezone.utc)  # 10:00 in Berlin
+        # Saturdays at 10:00 in Berlin, seven of them before the reference day
+        saturday = REFERENCE.date() - timedelta(days=(REFERENCE.weekday() - 5) % 7)
+        first = datetime(saturday.year, saturday.month, saturday.day, 8, 0, tzinfo=timezone.utc) - timedelta(weeks=6)
         starts = [first + timedelta(days=7 * k) for k in range(12)]
         event_id = self.event("walking-tours", "City Walking Tours", starts[0],
                               starts[-1] + timedelta(hours=3), "Berlin, meeting point Rotes Rathaus", True)
@@ -515,7 +528,8 @@ class Setup:
     def symphony_night(self, expected_orders: int) -> EventPlan:
         """A seated concert; the hall is sized to the demand so that it sells out almost fully."""
         rng = self.rng
-        start = datetime(2026, 12, 12, 18, 30, tzinfo=timezone.utc)
+        start = datetime.combine(REFERENCE.date() + timedelta(days=41), datetime.min.time(),
+                                 tzinfo=timezone.utc).replace(hour=18, minute=30)
         event_id = self.event("symphony-night", "Symphony Night", start, start + timedelta(hours=2, minutes=30),
                               "Konzerthaus, Gendarmenmarkt", False)
         taxes = self.tax_rules(event_id)

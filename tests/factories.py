@@ -114,6 +114,15 @@ def order(ev: Event, items: list[Item | tuple[Item, ItemVariation | None]] | Non
           **kw) -> Order:
     """An order with one position per entry of `items`; paid orders get a confirmed payment."""
     now = when or utcnow()
+    # no autoflush: reading an expired item would flush the half-built order early, and the
+    # last_modified hook would then stamp it with the clock instead of `now`
+    with db.session.no_autoflush:
+        o = _build_order(ev, items, status, email, fees, paid, subevent, seats, now, kw)
+    db.session.flush()
+    return o
+
+
+def _build_order(ev, items, status, email, fees, paid, subevent, seats, now, kw) -> Order:
     o = Order(event=ev, code=codes.order_code(), secret=codes.order_secret(), status=status, email=email,
               datetime=now, expires=now + timedelta(days=ev.payment_term_days), last_modified=now,
               testmode=kw.pop("testmode", ev.testmode), **kw)
@@ -136,7 +145,6 @@ def order(ev: Event, items: list[Item | tuple[Item, ItemVariation | None]] | Non
     if paid if paid is not None else status == OrderStatus.PAID:
         db.session.add(OrderPayment(order=o, local_id=1, state="confirmed", amount=total, provider="manual",
                                     payment_date=now))
-    db.session.flush()
     return o
 
 

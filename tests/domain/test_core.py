@@ -248,3 +248,15 @@ def test_locked_read_modify_write_loses_no_update(app, world):
     assert errors == []
     db.session.rollback()  # end this thread's read snapshot
     assert db.session.get(Order, order_id).checkin_text == "20"
+
+
+def test_unblocking_stores_sql_null(world):
+    from sqlalchemy import select as sa_select
+    from backoffice.domain.models import OrderPosition
+    order = factories.order(world.event, [world.ticket])
+    position = order.all_positions[0]
+    position.blocked = ["admin"]
+    db.session.commit()
+    position.blocked = None
+    db.session.commit()
+    assert db.session.scalar(sa_select(OrderPosition.id).where(OrderPosition.blocked.is_(None))) == position.id

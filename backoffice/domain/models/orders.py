@@ -133,7 +133,8 @@ class OrderPosition(db.Model):
     subevent_id: Mapped[int | None] = mapped_column(ForeignKey("subevent.id"), index=True)
     seat_id: Mapped[int | None] = mapped_column(ForeignKey("seat.id"), index=True)
     discount_id: Mapped[int | None] = mapped_column(Integer)
-    blocked: Mapped[list | None] = mapped_column(JSON, default=None)
+    # SQL NULL (not JSON null) when there is no block, so `blocked IS NULL` finds unblocked tickets
+    blocked: Mapped[list | None] = mapped_column(JSON(none_as_null=True), default=None)
     valid_from: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     valid_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     pseudonymization_id: Mapped[str] = mapped_column(String(16), index=True)

@@ -31,7 +31,8 @@ class UTCDateTime(TypeDecorator):
 
 
 class Money(TypeDecorator):
-    """Two-place Decimal; SQLite stores it as text-exact numeric."""
+    """Two-place Decimal in Python. PostgreSQL stores it exactly (numeric); SQLite keeps
+    NUMERIC values as floating point, so sums and comparisons in SQL there need ROUND(…, 2)."""
 
     impl = Numeric(12, 2)
     cache_ok = True
