@@ -12,7 +12,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, exists, extract, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from ..extensions import db
+
+from . import tx
 from .models import Customer, CustomerTag, Order, Organizer
+from .paging import PER_PAGE, Page, count
 
 CONSENT_CHOICES = ("in", "out", "unknown")
 BOOLEAN_FILTERS = ("active", "verified", "anonymized")
@@ -21,6 +25,7 @@ BOOLEAN_FILTERS = ("active", "verified", "anonymized")
 SORT_KEYS = ("identifier", "name", "email", "phone", "company", "tags", "active", "verified",
              "joined", "last_login", "last_modified")
 DEFAULT_SORT = "-joined"
+NOT_NULL_SORT_KEYS = ("identifier", "active", "verified", "joined", "last_modified")
 
 
 def _tags_sort_key():
@@ -140,6 +145,14 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _contains(column, pattern: str) -> ColumnElement:
+    """Case-insensitive LIKE. SQLite's LIKE ignores case already (and its lower() knows no more
+    than ASCII either), so it runs without lower() on every row; PostgreSQL has ILIKE."""
+    if tx.is_sqlite():
+        return column.like(pattern, escape="\\")
+    return column.ilike(pattern, escape="\\")
+
+
 def search_condition(query: str) -> ColumnElement:
     """One box for name, email, phone and company: case-insensitive, any part of the value.
 
@@ -147,7 +160,7 @@ def search_condition(query: str) -> ColumnElement:
     find them.
     """
     pattern = _like_pattern(query)
-    conditions = [func.lower(column).like(pattern, escape="\\")
+    conditions = [_contains(column, pattern)
                   for column in (Customer.name_cached, Customer.email, Customer.company, Customer.identifier)]
     digits = re.sub(r"[\s\-/().]", "", query)
     if digits.startswith("+"):
@@ -161,9 +174,19 @@ def search_condition(query: str) -> ColumnElement:
     return or_(*conditions)
 
 
+def _same_organizer(organizer: Organizer, searching: bool) -> ColumnElement:
+    """A text search reads every customer of the organizer anyway. Without table statistics
+    SQLite would do that through the organizer index, one row lookup per customer (5x slower
+    at 50,000 customers than reading the table straight through); `organizer_id + 0` is not
+    indexable, so it scans the table instead."""
+    if searching and tx.is_sqlite():
+        return (Customer.organizer_id + 0) == organizer.id
+    return Customer.organizer_id == organizer.id
+
+
 def conditions_for(organizer: Organizer, f: CustomerFilters) -> list[ColumnElement]:
     tz = ZoneInfo(organizer.timezone or "UTC")
-    conditions: list[ColumnElement] = [Customer.organizer_id == organizer.id]
+    conditions: list[ColumnElement] = [_same_organizer(organizer, searching=bool(f.query))]
     if f.query:
         conditions.append(search_condition(f.query))
     if f.email:
@@ -202,6 +225,9 @@ def ordering(sort: str) -> list:
     column = _sort_column(key)
     primary = column.desc() if descending else column.asc()
     tie = Customer.id.desc() if descending else Customer.id.asc()
+    if key in NOT_NULL_SORT_KEYS:
+        # a plain order, so that PostgreSQL can read it from the (organizer, date_joined) index
+        return [primary, tie]
     # empty values last in both directions, on SQLite and PostgreSQL alike
     return [primary.nulls_last(), tie]
 
@@ -212,3 +238,22 @@ def customers_statement(organizer: Organizer, f: CustomerFilters, *, with_tags: 
     if with_tags:
         stmt = stmt.options(selectinload(Customer.tag_rows))
     return stmt
+
+
+def customers_page(organizer: Organizer, f: CustomerFilters, number: int = 1, per_page: int = PER_PAGE) -> Page:
+    """One page of customers with the total count.
+
+    A search with few matches costs a scan of all the organizer's customers; when the first page
+    is not full, its length is the total and the count query (a second scan) is skipped.
+    """
+    stmt = customers_statement(organizer, f)
+    if number <= 1:
+        items = list(db.session.scalars(stmt.limit(per_page)))
+        if len(items) < per_page:
+            return Page(items=items, total=len(items), number=1, per_page=per_page)
+        return Page(items=items, total=count(stmt), number=1, per_page=per_page)
+    total = count(stmt)
+    pages = max(1, -(-total // per_page))
+    number = min(number, pages)
+    items = list(db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)))
+    return Page(items=items, total=total, number=number, per_page=per_page)

@@ -20,7 +20,6 @@ from ..domain import customers
 from ..domain.errors import DomainError, NotFound
 from ..domain.models import Customer
 from ..domain.names import scheme_fields
-from ..domain.paging import paginate
 from ..domain.permissions import Permission
 from ..extensions import db
 from .access import can, current_actor, require
@@ -89,7 +88,7 @@ def _chips(f: queries.CustomerFilters) -> list[tuple[str, str]]:
 def _list_context(organizer) -> dict:
     args = ListArgs(request.args, tz=organizer.timezone)
     filters = queries.read_filters(args)
-    page = paginate(queries.customers_statement(organizer, filters), args.page())
+    page = queries.customers_page(organizer, filters, args.page())
     return dict(filters=filters, page=page, notices=args.notices, chips=_chips(filters),
                 all_tags=customers.organizer_tags(organizer), months=MONTHS,
                 sort_given="sort" in request.args, export_url=_export_url(organizer))
