@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import smtplib
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .extensions import db
 from .domain.models import OutboxEmail, OutboxStatus, utcnow
+from .domain.tx import immediate
 
 MAX_ATTEMPTS = 6
 SMTP_TIMEOUT = 15
@@ -51,7 +53,7 @@ def delivery_enabled() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
-def _send_smtp(mail: OutboxEmail, config) -> None:
+def _send_smtp(mail: "_Claimed", config) -> None:
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = mail.to
@@ -66,34 +68,79 @@ def _send_smtp(mail: OutboxEmail, config) -> None:
         smtp.send_message(message)
 
 
-def deliver(ids: list[int] | None = None, now: datetime | None = None) -> int:
-    """Send queued mails (the given ones, or all that are due). Returns how many went out."""
-    if not delivery_enabled():
-        return 0
-    now = now or utcnow()
-    stmt = select(OutboxEmail).where(OutboxEmail.status == OutboxStatus.QUEUED)
-    if ids is not None:
-        stmt = stmt.where(OutboxEmail.id.in_(ids))
-    else:
-        stmt = stmt.where(or_(OutboxEmail.next_attempt.is_(None), OutboxEmail.next_attempt <= now))
-    sent = 0
-    for mail in db.session.scalars(stmt.order_by(OutboxEmail.id)).all():
-        mail.attempts += 1
-        try:
-            _send_smtp(mail, current_app.config)
-        except (OSError, smtplib.SMTPException) as e:
-            mail.last_error = f"{type(e).__name__}: {e}"[:2000]
+#: How long a claimed mail is left alone by other senders before it counts as abandoned.
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """What sending needs, copied out so that no database read happens while sending."""
+    id: int
+    to: str
+    subject: str
+    body: str
+
+
+def _claim(ids: list[int] | None, now: datetime) -> list[_Claimed]:
+    """Take the due mails for this sender in one short write transaction.
+
+    Moving `next_attempt` past the lease is the claim: another server (or the next cron run)
+    does not pick them up while they are being sent, and a sender that dies mid-way only delays
+    its mails by the lease.
+    """
+    with immediate():
+        stmt = select(OutboxEmail).where(OutboxEmail.status == OutboxStatus.QUEUED,
+                                         or_(OutboxEmail.next_attempt.is_(None), OutboxEmail.next_attempt <= now))
+        if ids is not None:
+            stmt = stmt.where(OutboxEmail.id.in_(ids))
+        if db.session.get_bind().dialect.name != "sqlite":
+            stmt = stmt.with_for_update(skip_locked=True)
+        mails = list(db.session.scalars(stmt.order_by(OutboxEmail.id)))
+        claimed = []
+        for mail in mails:
+            mail.attempts += 1
+            mail.next_attempt = now + CLAIM_LEASE
+            claimed.append(_Claimed(mail.id, mail.to, mail.subject, mail.body))
+        db.session.commit()
+    return claimed
+
+
+def _record(mail_id: int, error: str | None, now: datetime) -> None:
+    with immediate():
+        mail = db.session.get(OutboxEmail, mail_id)
+        if error is None:
+            mail.status = OutboxStatus.SENT
+            mail.sent_at = utcnow()
+            mail.last_error = None
+        else:
+            mail.last_error = error[:2000]
             if mail.attempts >= MAX_ATTEMPTS:
                 mail.status = OutboxStatus.FAILED
             else:
                 mail.next_attempt = now + timedelta(minutes=2 ** mail.attempts)
-            current_app.logger.warning("mail %s to %s failed: %s", mail.id, mail.to, mail.last_error)
-        else:
-            mail.status = OutboxStatus.SENT
-            mail.sent_at = utcnow()
-            mail.last_error = None
-            sent += 1
         db.session.commit()
+
+
+def deliver(ids: list[int] | None = None, now: datetime | None = None) -> int:
+    """Send queued mails (the given ones, or all that are due). Returns how many went out.
+
+    No transaction is open while talking to the SMTP server, so a slow server never holds
+    SQLite's write lock and a failed write can never make a sent mail look unsent.
+    """
+    if not delivery_enabled():
+        return 0
+    now = now or utcnow()
+    sent = 0
+    for mail in _claim(ids, now):
+        try:
+            _send_smtp(mail, current_app.config)
+        except (OSError, smtplib.SMTPException) as e:
+            error = f"{type(e).__name__}: {e}"
+            current_app.logger.warning("mail %s to %s failed: %s", mail.id, mail.to, error)
+        else:
+            error = None
+            sent += 1
+        _record(mail.id, error, now)
     return sent
 
 

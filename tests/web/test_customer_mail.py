@@ -1,5 +1,6 @@
 """The activation mail over real SMTP (aiosmtpd on 127.0.0.1), and the link in it."""
 import re
+from datetime import datetime
 import socket
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -180,3 +181,34 @@ def test_outbox_retry_sends_a_failed_mail(app, staff, smtp, anna):
     finish_request_and_deliver(app)
     assert len(smtp.messages) == 1
     assert mail.status == OutboxStatus.SENT and mail.last_error is None
+
+
+def test_two_senders_at_once_send_each_mail_once(app, smtp, world):
+    """Two servers (or cron and a request) delivering at the same time never send twice."""
+    import threading
+    from backoffice.mail import deliver, queue_mail
+    for i in range(6):
+        queue_mail(to=f"person{i}@example.org", template="customer_password_link",
+                   context={"customer": factories.customer(world.organizer), "link": "http://x/", "organizer": world.organizer,
+                            "expires": datetime(2030, 1, 1)},
+                   organizer_id=world.organizer.id)
+    db.session.info.pop("outbox_queued", None)  # no delivery thread: the two senders below race
+    db.session.commit()
+    results = []
+
+    def sender():
+        with app.app_context():
+            try:
+                results.append(deliver())
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sum(results) == 6
+    assert sorted(m["To"] for m in smtp.messages) == sorted(f"person{i}@example.org" for i in range(6))
+    db.session.rollback()
+    assert {m.status for m in db.session.scalars(select(OutboxEmail))} == {OutboxStatus.SENT}
