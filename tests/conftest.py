@@ -9,7 +9,6 @@ import uuid
 
 import psycopg
 import pytest
-from sqlalchemy import text
 
 from backoffice import create_app
 from backoffice.extensions import db

@@ -7,10 +7,8 @@ with a flash message.
 """
 from __future__ import annotations
 
-import csv
-import io
 
-from flask import (Blueprint, abort, flash, g, redirect, render_template, request, stream_with_context,
+from flask import (Blueprint, abort, flash, g, redirect, render_template, request,
                    url_for)
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
@@ -23,6 +21,7 @@ from ..domain.names import scheme_fields
 from ..domain.permissions import Permission
 from ..extensions import db
 from .access import can, current_actor, require
+from .csv_export import csv_response
 from .customer_forms import customer_form
 from .errors import is_htmx
 from .listing import ListArgs
@@ -126,33 +125,14 @@ CSV_COLUMNS = ["identifier", "external_identifier", "email", "phone", "name"]
 CSV_TAIL = ["is_active", "is_verified", "last_login", "date_joined", "locale", "last_modified", "notes",
             "company", "street", "address_line2", "zipcode", "city", "state", "country", "date_of_birth",
             "tags", "marketing_consent", "marketing_opted_in_at", "marketing_opted_out_at", "anonymized_at"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    text = str(value)
-    # spreadsheets run cells starting like a formula; free text must not be able to do that
-    if text.startswith(FORMULA_START):
-        return "'" + text
-    return text
-
-
 def _csv_row(c: Customer, name_keys: list[str]) -> list[str]:
     consent = {None: "", True: "opted_in", False: "opted_out"}[c.marketing_consent]
-    values = [c.identifier, c.external_identifier, c.email, None, c.name]
+    values = [c.identifier, c.external_identifier, c.email, c.phone, c.name]
     values += [(c.name_parts or {}).get(key) for key in name_keys]
     values += [c.is_active, c.is_verified, c.last_login, c.date_joined, c.locale, c.last_modified, c.notes,
                c.company, c.street, c.address_line2, c.zipcode, c.city, c.state, c.country, c.date_of_birth,
                ", ".join(c.tags), consent, c.marketing_opted_in_at, c.marketing_opted_out_at, c.anonymized_at]
-    row = [_cell(v) for v in values]
-    row[3] = c.phone or ""  # E.164 always starts with +; it is a number, not a formula
-    return row
+    return values
 
 
 @bp.get("/<organizer>/customers/export.csv")
@@ -164,21 +144,11 @@ def export_csv(organizer):
     header = CSV_COLUMNS + [f"name_parts.{k}" for k in name_keys] + CSV_TAIL
 
     def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")  # spreadsheets then read the file as UTF-8
-        writer.writerow(header)
+        yield header
         for partition in db.session.scalars(stmt).partitions():
-            for customer in partition:
-                writer.writerow(_csv_row(customer, name_keys))
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
+            yield from (_csv_row(customer, name_keys) for customer in partition)
 
-    filename = f"customers-{organizer.slug}.csv"
-    return Response(stream_with_context(rows()), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return csv_response(f"customers-{organizer.slug}.csv", rows())
 
 
 # --- create ------------------------------------------------------------------------------------

@@ -6,12 +6,10 @@ A plain form post (no JavaScript) is answered with a redirect back to the order 
 """
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
-from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import (Blueprint, abort, flash, g, redirect, render_template, request,
+                   url_for)
 from markupsafe import Markup
 
 from ..domain import audit, order_queries, orders
@@ -23,6 +21,7 @@ from ..domain.names import scheme_fields
 from ..domain.providers import PROVIDERS, provider_name
 from ..extensions import db
 from .access import current_actor, require
+from .csv_export import csv_response
 from .errors import is_htmx
 from .listing import ListArgs
 
@@ -140,20 +139,7 @@ def _csv_response(organizer, event: Event | None):
     ordering = order_queries.clean_ordering(request.args.get("sort"))
     rows = order_queries.csv_rows(_event_ids(organizer, event), organizer.id, f, ordering)
 
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for row in rows:
-            writer.writerow(row)
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    name = f"orders-{organizer.slug}{'-' + event.slug if event else ''}.csv"
-    return Response(stream_with_context(generate()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return csv_response(f"orders-{organizer.slug}{'-' + event.slug if event else ''}.csv", rows)
 
 
 @bp.get("/<organizer>/orders/")

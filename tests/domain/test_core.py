@@ -5,12 +5,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 
 from backoffice.domain import availability, codes
 from backoffice.domain.availability import Need
 from backoffice.domain.errors import Conflict, DomainError, Invalid
-from backoffice.domain.models import (Answer, InvoiceAddress, Order, OrderPayment, OrderStatus,
+from backoffice.domain.models import (InvoiceAddress, Order, OrderPayment, OrderStatus,
                                       utcnow)
 from backoffice.domain.names import clean_name_parts, derive_name
 from backoffice.extensions import db

@@ -1,6 +1,4 @@
 """Staff access: login, logout, CSRF, organizer isolation."""
-import pytest
-from flask import url_for
 
 from backoffice.domain.models import LoginFailure
 from backoffice.extensions import db
@@ -118,7 +116,7 @@ def test_other_organizers_pages_are_404(app, browser, world):
 
 
 def test_team_limited_to_one_event_does_not_see_another(browser, world):
-    second = factories.event(world.organizer, slug="second", name="Second event")
+    factories.event(world.organizer, slug="second", name="Second event")
     limited = factories.user("limited@example.org", org=world.organizer, all_events=False, events=[world.event])
     db.session.commit()
     browser.login(limited.email)

@@ -5,7 +5,6 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 
 from backoffice.domain import orders

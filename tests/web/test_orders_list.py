@@ -234,10 +234,24 @@ def test_csv_export_follows_filters(staff, world):
     db.session.commit()
     response = staff.get(f"{LIST}export.csv?status=p")
     assert response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    body = response.get_data().decode("utf-8")
+    assert body.startswith("\ufeff")  # spreadsheets read it as UTF-8
+    rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
     assert rows[0][:3] == ["event", "code", "status"]
     assert [r[1] for r in rows[1:]] == [paid.code]
     assert rows[1][rows[0].index("paid")] == "50.00" and rows[1][rows[0].index("email")] == "paid@example.org"
+
+
+def test_csv_export_defuses_formulas_in_free_text(staff, world):
+    from backoffice.domain.models import InvoiceAddress
+    order = factories.order(world.event, [world.ticket])
+    db.session.add(InvoiceAddress(order=order, name_parts={"_scheme": "full", "full_name": "=HYPERLINK(1)"},
+                                  name_cached="=HYPERLINK(1)", company="@SUM(A1)"))
+    db.session.commit()
+    body = staff.get(f"{LIST}export.csv").get_data().decode("utf-8").removeprefix("\ufeff")
+    rows = list(csv.reader(io.StringIO(body)))
+    row = dict(zip(rows[0], rows[1]))
+    assert "'=HYPERLINK(1)" in row.values() and "'@SUM(A1)" in row.values()
 
 
 def test_view_only_staff_sees_the_list(browser, world, two):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
 from .customers import Customer
-from .organizers import (CheckinList, Event, Item, ItemVariation, Question, QuestionOption, Seat,
+from .organizers import (Checkin, Event, Item, ItemVariation, Question, QuestionOption, Seat,
                          SubEvent, TaxRule, Voucher)
 from .types import Money, UTCDateTime, utcnow
 

@@ -5,7 +5,7 @@ import datetime as dt
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text,
+from sqlalchemy import (JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
