@@ -8,7 +8,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres venv dev-deps chromium clean
+.PHONY: run test test-sqlite venv dev-deps chromium screenshots clean
 
 $(BIN)/flask: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: dev-deps
 
 test-sqlite: dev-deps
 	$(BIN)/pytest -n 2 -q
+
+# Refresh the README's screenshots in docs/ from the browser tests.
+screenshots: dev-deps
+	UPDATE_SCREENSHOTS=1 TEST_DATABASE=sqlite $(BIN)/pytest -q -p no:xdist tests/browser
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
