@@ -3,7 +3,6 @@ and the API. One statement builder, so every interface finds the same customers.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -17,6 +16,7 @@ from ..extensions import db
 from . import tx
 from .models import Customer, CustomerTag, Order, Organizer
 from .paging import PER_PAGE, Page, count
+from .text_search import contains, phone_digits
 
 CONSENT_CHOICES = ("in", "out", "unknown")
 BOOLEAN_FILTERS = ("active", "verified", "anonymized")
@@ -140,36 +140,16 @@ def _day_range(column, start: date | None, end: date | None, tz: ZoneInfo) -> li
     return conditions
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _contains(column, pattern: str) -> ColumnElement:
-    """Case-insensitive LIKE. SQLite's LIKE ignores case already (and its lower() knows no more
-    than ASCII either), so it runs without lower() on every row; PostgreSQL has ILIKE."""
-    if tx.is_sqlite():
-        return column.like(pattern, escape="\\")
-    return column.ilike(pattern, escape="\\")
-
-
 def search_condition(query: str) -> ColumnElement:
     """One box for name, email, phone and company: case-insensitive, any part of the value.
 
     Phone numbers are stored as +4930…; digits typed with spaces, dashes or a leading 0 still
     find them.
     """
-    pattern = _like_pattern(query)
-    conditions = [_contains(column, pattern)
+    conditions = [contains(column, query)
                   for column in (Customer.name_cached, Customer.email, Customer.company, Customer.identifier)]
-    digits = re.sub(r"[\s\-/().]", "", query)
-    if digits.startswith("+"):
-        digits = digits[1:]
-    elif digits.startswith("00"):
-        digits = digits[2:]
-    elif digits.startswith("0"):
-        digits = digits[1:]  # a national number without its leading 0 is inside the E.164 form
-    if len(digits) >= 3 and digits.isdigit():
+    digits = phone_digits(query)
+    if digits:
         conditions.append(Customer.phone.like(f"%{digits}%"))
     return or_(*conditions)
 

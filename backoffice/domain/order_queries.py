@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -17,6 +17,7 @@ from .models import (Answer, Checkin, Customer, Event, InvoiceAddress, Order, Or
                      OrderRefund, OrderStatus, SubEvent)
 from .orders import COUNTED_REFUND_STATES, PAID_PAYMENT_STATES, ZERO, owed_amount
 from .paging import Page, paginate
+from .text_search import contains, phone_digits, starts_with
 
 ORDERINGS = {
     "datetime": Order.datetime,
@@ -59,14 +60,6 @@ class OrderFilters:
         skip = {"include_canceled_positions", "include_canceled_fees"}
         return {f.name: getattr(self, f.name) for f in fields(self)
                 if f.name not in skip and getattr(self, f.name) not in (None, [], "")}
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _contains(column, text: str):
-    return func.lower(column).like(f"%{_like_escape(text.lower())}%", escape="\\")
 
 
 def _position_exists(*conditions):
@@ -128,10 +121,10 @@ def _search_condition(text: str):
     text = text.strip()
     # Uncorrelated subqueries: each table is read once instead of probed once per order.
     address = Order.id.in_(select(InvoiceAddress.order_id).where(
-        or_(_contains(InvoiceAddress.name_cached, text), _contains(InvoiceAddress.company, text))))
+        or_(contains(InvoiceAddress.name_cached, text), contains(InvoiceAddress.company, text))))
     attendee = Order.id.in_(select(OrderPosition.order_id).where(
-        or_(_contains(OrderPosition.attendee_name_cached, text), _contains(OrderPosition.attendee_email, text))))
-    conditions = [_contains(Order.email, text), address, attendee]
+        or_(contains(OrderPosition.attendee_name_cached, text), contains(OrderPosition.attendee_email, text))))
+    conditions = [contains(Order.email, text), address, attendee]
     if len(text) <= 16:
         conditions.insert(0, Order.code == text.upper())
     return or_(*conditions)
@@ -316,11 +309,6 @@ class QuickResults:
         return not self.orders and not self.customers
 
 
-def _prefix(column, text: str):
-    """column starts with text, as a range so that an index on the column can be used."""
-    return and_(column >= text, column < text + "\uffff")
-
-
 def quick_search(text: str, order_event_ids: list[int], customer_organizer_ids: list[int],
                  limit: int = QUICK_LIMIT) -> QuickResults:
     """Orders (of the events given) and customers (of the organizers given) matching `text`:
@@ -346,19 +334,19 @@ def _quick_orders(text: str, event_ids: list[int], limit: int) -> list[Order]:
     customers = select(Customer.id).where(Customer.identifier == text.upper())
     branches = [
         select(Order.id).where(in_events, Order.code == text.upper()),
-        select(Order.id).where(in_events, _prefix(func.lower(Order.email), lowered)),
+        select(Order.id).where(in_events, starts_with(func.lower(Order.email), lowered)),
         select(InvoiceAddress.order_id).join(Order, Order.id == InvoiceAddress.order_id)
         .where(in_events, _name_match(InvoiceAddress.name_cached, text)),
         select(OrderPosition.order_id).join(Order, Order.id == OrderPosition.order_id)
         .where(in_events, _name_match(OrderPosition.attendee_name_cached, text)),
         select(Order.id).where(in_events, Order.customer_id.in_(customers)),
     ]
-    digits = _phone_digits(text)
+    digits = phone_digits(text, minimum=5)
     if digits:
         branches.append(select(Order.id).where(in_events, Order.phone.like(f"%{digits}%")))
     if len(text) >= MIN_SECRET_PREFIX and lowered.isalnum():
         branches.append(select(OrderPosition.order_id).join(Order, Order.id == OrderPosition.order_id)
-                        .where(in_events, _prefix(OrderPosition.secret, lowered)))
+                        .where(in_events, starts_with(OrderPosition.secret, lowered)))
     ids: list[int] = []
     for branch in branches:
         for order_id in db.session.scalars(branch.limit(limit)):
@@ -374,19 +362,10 @@ def _quick_orders(text: str, event_ids: list[int], limit: int) -> list[Order]:
     return orders[:limit]
 
 
-def _phone_digits(text: str) -> str | None:
-    """The digits of something that looks like a phone number, without trunk or international
-    prefix zeros (stored numbers are E.164: '0176 1234' is found in '+491761234')."""
-    if not all(ch.isdigit() or ch in " +-/()." for ch in text):
-        return None
-    digits = "".join(ch for ch in text if ch.isdigit()).lstrip("0")
-    return digits if len(digits) >= 5 else None
-
-
 def _name_match(column, text: str):
     """Names start with what was typed, in the usual capitalisations (keeps the index usable)."""
     variants = {text, text.capitalize(), text.title(), text.lower(), text.upper()}
-    return or_(*[_prefix(column, v) for v in sorted(variants)])
+    return or_(*[starts_with(column, v) for v in sorted(variants)])
 
 
 def _quick_customers(text: str, organizer_ids: list[int], limit: int) -> list[Customer]:
@@ -395,10 +374,10 @@ def _quick_customers(text: str, organizer_ids: list[int], limit: int) -> list[Cu
     # One small lookup per kind of key (an OR of them all would read every customer).
     branches = [
         select(Customer.id).where(in_organizers, Customer.identifier == text.upper()),
-        select(Customer.id).where(in_organizers, _prefix(func.lower(Customer.email), lowered)),
-        select(Customer.id).where(in_organizers, _contains(Customer.name_cached, text)),
+        select(Customer.id).where(in_organizers, starts_with(func.lower(Customer.email), lowered)),
+        select(Customer.id).where(in_organizers, contains(Customer.name_cached, text)),
     ]
-    digits = _phone_digits(text)
+    digits = phone_digits(text, minimum=5)
     if digits:
         branches.append(select(Customer.id).where(in_organizers, Customer.phone.like(f"%{digits}%")))
     ids: list[int] = []

@@ -259,3 +259,32 @@ def test_unblocking_stores_sql_null(world):
     position.blocked = None
     db.session.commit()
     assert db.session.scalar(sa_select(OrderPosition.id).where(OrderPosition.blocked.is_(None))) == position.id
+
+
+# --- text matching ---------------------------------------------------------
+
+def test_phone_digits_ignore_separators_and_prefixes():
+    from backoffice.domain.text_search import phone_digits
+    assert phone_digits("0176 123-45") == "17612345"
+    assert phone_digits("+49 (30) 1234") == "49301234"
+    assert phone_digits("0049 30") == "4930"
+    assert phone_digits("smith") is None
+    assert phone_digits("01", minimum=3) is None
+    assert phone_digits("1234", minimum=5) is None
+
+
+def test_contains_is_case_insensitive_and_takes_wildcards_literally(world):
+    from backoffice.domain.models import Customer
+    from backoffice.domain.text_search import contains
+    factories.customer(world.organizer, "mary.smith@example.org", "Mary SMITH")
+    factories.customer(world.organizer, "percent@example.org", "100% Fan")
+    db.session.commit()
+
+    def names(text):
+        from sqlalchemy import select as sa_select
+        return sorted(db.session.scalars(sa_select(Customer.name_cached).where(contains(Customer.name_cached, text))))
+
+    assert names("smith") == ["Mary SMITH"]
+    assert names("y sm") == ["Mary SMITH"]
+    assert names("%") == ["100% Fan"]
+    assert names("_") == []
