@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 import uuid
 
 import psycopg
 import pytest
+from werkzeug.serving import make_server
 
 from backoffice import create_app
 from backoffice.extensions import db
@@ -72,6 +74,16 @@ def ctx(app):
         db.session.remove()
         _empty_all_tables()
         db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app on 127.0.0.1 on a free port, in a daemon thread that ends with the tests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
 
 
 @pytest.fixture

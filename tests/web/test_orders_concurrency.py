@@ -10,21 +10,11 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from werkzeug.serving import make_server
 
 from backoffice.domain import availability
 from backoffice.domain.models import Order, OrderStatus
 from backoffice.extensions import db
 from tests import factories
-
-
-@pytest.fixture(scope="module")
-def server(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
 
 
 class Session:
@@ -68,11 +58,11 @@ def at_once(*calls):
 
 
 @pytest.fixture
-def two_staff(server, world):
+def two_staff(live_server, world):
     colleague = factories.user(org=world.organizer)
     emails = world.admin.email, colleague.email
     db.session.commit()
-    sessions = Session(server, emails[0]), Session(server, emails[1])
+    sessions = Session(live_server, emails[0]), Session(live_server, emails[1])
     # End this session's read transaction: on SQLite a snapshot older than the logins could not write.
     db.session.rollback()
     return sessions
