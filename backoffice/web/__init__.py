@@ -5,9 +5,7 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
-    from . import auth, customers, errors, main, orders, templating
-    from . import public, search
-    from . import account, outbox
+    from . import account, auth, customers, errors, main, orders, outbox, public, search, templating
     templating.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
