@@ -3,19 +3,23 @@
 Every action answers an htmx request with the partial it changed (the same template the detail
 page includes) and, on refusal, the same partial with the message next to the button (422).
 A plain form post (no JavaScript) is answered with a redirect back to the order and a message.
+Approve and deny also sit in the rows of the order lists: a form there sends `list_url`, and the
+same route answers with that row instead (or redirects back to the list).
 """
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request,
                    url_for)
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 
 from ..domain import audit, order_queries, orders
 from ..domain.errors import DomainError, Invalid, NotFound
 from ..domain.models import Event, Item, OrderStatus, SubEvent
-from ..domain.order_queries import STATUSES, OrderFilters
+from ..domain.order_queries import STATUSES, OrderFilters, OrderRow
 from ..domain.permissions import Permission, visible_event_ids
 from ..domain.names import scheme_fields
 from ..domain.providers import PROVIDERS, provider_name
@@ -60,6 +64,12 @@ def _name_fields(scheme: str) -> list[tuple[str, str]]:
 @bp.app_template_global("order_detail_url")
 def order_detail_url(order) -> str:
     return url_for("orders.detail", organizer=order.event.organizer.slug, event=order.event.slug, code=order.code)
+
+
+@bp.app_template_global("order_allows")
+def order_allows(order, action: str) -> bool:
+    """Whether the order's state allows `action`: the rule is the domain's, templates only ask."""
+    return action in orders.allowed_actions(order)
 
 
 # --- lists -------------------------------------------------------------------------------------------
@@ -119,7 +129,8 @@ def _list_response(organizer, event: Event | None):
     page = order_queries.list_page(_event_ids(organizer, event), organizer.id, f, ordering, args.page())
     context = dict(event=event, page=page, filters=f, sort=ordering, chips=_chips(f), notices=args.notices,
                    statuses=OrderStatus.LABELS, providers=PROVIDERS, items=_items(event),
-                   subevents=_subevents(event), clear_url=request.base_url)
+                   subevents=_subevents(event), clear_url=request.base_url,
+                   list_url=request.full_path.rstrip("?"))
     if is_htmx() and not request.headers.get("HX-History-Restore-Request"):
         return render_template("orders/_table.html", **context)
     return render_template("orders/list.html", **context)
@@ -212,6 +223,9 @@ def _error_message(error: DomainError, action: str) -> str:
 
 def _respond(event: Event, code: str, region: str, *, action: str, message: str | None = None,
              error: DomainError | None = None):
+    list_url = _list_url()
+    if list_url is not None:
+        return _respond_in_list(event, code, list_url, action=action, message=message, error=error)
     if not is_htmx():
         if error is not None:
             flash(_error_message(error, action), "danger")
@@ -227,6 +241,48 @@ def _respond(event: Event, code: str, region: str, *, action: str, message: str 
     others = [render_template(t, oob=True, **context) for name, t in REGIONS.items() if name != region]
     others.append(render_template("orders/_history_oob.html", **context))
     return Markup(html + "".join(others)), 200
+
+
+# --- actions started from a row of an order list ----------------------------------------------------
+
+def _list_url() -> str | None:
+    """The list page a row action was sent from; only a path on this site, never another host."""
+    target = request.form.get("list_url") or ""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or urlsplit(target).netloc:
+        return None
+    return target
+
+
+def _respond_in_list(event: Event, code: str, list_url: str, *, action: str, message: str | None,
+                     error: DomainError | None):
+    text = _row_error_message(error, code, action) if error is not None else None
+    if not is_htmx():
+        flash(text or message, "danger" if error is not None else "success")
+        return redirect(list_url, 303)
+    organizer_wide = urlsplit(list_url).path == url_for("orders.organizer_list", organizer=event.organizer.slug)
+    html = render_template("orders/_row.html", row=_list_row(event, code, list_url), list_url=list_url,
+                           event=None if organizer_wide else event, message=message, error=text)
+    return Markup(html), 422 if error is not None else 200
+
+
+def _row_error_message(error: DomainError, code: str, action: str) -> str:
+    # The refused row is re-rendered with the order's current state, so "reload" is already done.
+    if error.code == "stale":
+        return (f"Order {code} was changed by someone else in the meantime. "
+                "The row now shows its current state.")
+    return _error_message(error, action)
+
+
+def _list_row(event: Event, code: str, list_url: str) -> OrderRow:
+    """The order's row as the list shows it, counting canceled parts as the list's filters say."""
+    args = ListArgs(MultiDict(parse_qsl(urlsplit(list_url).query)))
+    f = OrderFilters(code=code,
+                     include_canceled_positions=bool(args.boolean("include_canceled_positions")),
+                     include_canceled_fees=bool(args.boolean("include_canceled_fees")))
+    page = order_queries.list_page([event.id], event.organizer_id, f, order_queries.clean_ordering(None))
+    if not page.items:
+        abort(404)
+    return page.items[0]
 
 
 def _run(event: Event, code: str, action: str, partial: str, change):

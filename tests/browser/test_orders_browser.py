@@ -1,5 +1,6 @@
-"""Order journeys in a real browser: approve and deny from the approval queue, extend an expired
-order, find an order through the quick search with the keyboard alone."""
+"""Order journeys in a real browser: approve and deny from the approval queue (on the order page
+and inside the list's rows), extend an expired order, find an order through the quick search with
+the keyboard alone."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -51,6 +52,45 @@ def test_approve_and_deny_from_the_awaiting_approval_filter(page, live_server, w
     page.get_by_text(f"Order {codes[1]} denied").wait_for()
     assert fresh(ids[0]).require_approval is False and fresh(ids[0]).status == "n"
     assert fresh(ids[1]).status == "c" and fresh(ids[1]).require_approval is True
+    assert page.console_errors == []
+
+
+def test_approve_and_deny_inside_the_rows_of_the_approval_queue(page, live_server, world):
+    first = factories.order(world.event, [world.ticket], require_approval=True, email="first@example.org")
+    second = factories.order(world.event, [world.ticket, world.ticket], require_approval=True, email="second@example.org")
+    factories.order(world.event, [world.ticket], status=OrderStatus.PAID)
+    ids, codes = (first.id, second.id), (first.code, second.code)
+    db.session.commit()
+    login(page, live_server, world.admin.email)
+    page.goto(f"{live_server}/demo/events/conf/orders/")
+    page.get_by_role("link", name="Awaiting approval").click()
+    page.wait_for_url("**require_approval=true**")
+    rows = [page.locator(f"#order-row-{code}") for code in codes]
+    assert page.locator("tr.order-row").count() == 2
+
+    url_before = page.url
+    rows[0].get_by_role("button", name="Approve").click()  # one click, the email goes out
+    rows[0].get_by_text(f"Order {codes[0]} approved — email sent to first@example.org").wait_for()
+    assert rows[0].locator(".badge").first.inner_text() == "pending"
+    assert rows[0].get_by_role("button", name="Approve").count() == 0
+    assert page.url == url_before and page.locator("tr.order-row").count() == 2  # only the row changed
+
+    rows[1].get_by_text("Deny…").click()
+    assert rows[1].locator(f"#deny-consequences-{codes[1]}").inner_text() == \
+        "Cancels 2 tickets, emails second@example.org. Untick the box to deny without an email."
+    assert page.evaluate("document.activeElement.textContent") == "Keep order"  # the safe choice
+    page.keyboard.press("Enter")  # Keep closes the confirmation
+    assert not rows[1].get_by_label("Reason for the email").is_visible()
+    rows[1].get_by_text("Deny…").click()
+    rows[1].get_by_label("Reason for the email").fill("Members only")
+    assert rows[1].get_by_label("Send the denial email").is_checked()
+    rows[1].get_by_role("button", name="Deny order").click()
+    rows[1].get_by_text(f"Order {codes[1]} denied — email sent to second@example.org").wait_for()
+    assert rows[1].locator(".badge").first.inner_text() == "canceled"
+    assert fresh(ids[0]).require_approval is False and fresh(ids[0]).status == "n"
+    assert fresh(ids[1]).status == "c" and fresh(ids[1]).require_approval is True
+    page.reload()
+    assert page.locator("tr.order-row").count() == 0
     assert page.console_errors == []
 
 
