@@ -520,3 +520,37 @@ def test_allowed_actions_follow_state(world):
     canceled = orders.allowed_actions(factories.order(world.event, [world.ticket], status=C, email=None))
     assert "reactivate" in canceled and "cancel" not in canceled and "resend_link" not in canceled
     assert "delete" in orders.allowed_actions(factories.order(world.event, [world.ticket], testmode=True))
+
+
+STATE_ACTIONS = {
+    "mark_paid": lambda o, a: orders.mark_paid(o, actor=a, send_email=False),
+    "cancel": lambda o, a: orders.cancel_order(o, actor=a, send_email=False),
+    "reactivate": lambda o, a: orders.reactivate_order(o, actor=a),
+    "mark_pending": lambda o, a: orders.mark_pending(o, actor=a),
+    "mark_expired": lambda o, a: orders.mark_expired(o, actor=a),
+    "extend": lambda o, a: orders.extend_order(o, until=date.today() + timedelta(days=30), actor=a),
+    "approve": lambda o, a: orders.approve_order(o, actor=a, send_email=False),
+    "deny": lambda o, a: orders.deny_order(o, actor=a, send_email=False),
+    "delete": lambda o, a: orders.delete_order(o, actor=a),
+}
+
+
+@pytest.mark.parametrize("status,approval,testmode", [
+    (N, False, False), (N, True, False), (P, False, False), (E, False, False), (C, False, False),
+    (C, True, False), (N, False, True)])
+def test_buttons_offered_are_exactly_the_actions_the_domain_accepts(world, actor, status, approval, testmode):
+    """allowed_actions (the buttons) and the actions' own checks are two readings of one rule."""
+    offered = set(orders.allowed_actions(
+        factories.order(world.event, [world.ticket], status=status, require_approval=approval, testmode=testmode)))
+    db.session.commit()
+    for name, run in STATE_ACTIONS.items():
+        order = factories.order(world.event, [world.ticket], status=status, require_approval=approval,
+                                testmode=testmode)
+        db.session.commit()
+        try:
+            run(order, actor)
+            accepted = True
+        except Invalid:
+            accepted = False
+        db.session.rollback()
+        assert accepted == (name in offered), f"{name} on {status}/approval={approval}/testmode={testmode}"
