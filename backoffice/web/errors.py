@@ -5,6 +5,10 @@ own partial with the message next to the button (status 422, which htmx is confi
 swap). A DomainError a view does not catch ends here: the transaction is rolled back; an htmx
 request gets the message in the page's `#messages` region (HX-Retarget), a plain request gets a
 flash message and a redirect back.
+
+Text containing a NUL character is refused before any view runs: no field has a use for it, and
+PostgreSQL cannot store it or even compare with it (so a search for it would fail, not find
+nothing). Dates, numbers and amounts are read by backoffice.domain.parsing.
 """
 from __future__ import annotations
 
@@ -24,7 +28,45 @@ def message_fragment(message: str, category: str = "danger", status: int = 422):
     return html, status, {"HX-Retarget": "#messages", "HX-Reswap": "afterbegin"}
 
 
+NUL_MESSAGE = ("What you sent contains a NUL character (\\0), which no field accepts. "
+               "Remove it (it usually comes from copying out of another program) and try again.")
+
+
+def _contains_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+def request_contains_nul() -> bool:
+    """Whether the path, the query, a form field (name or value) or a JSON body holds a NUL."""
+    if "\x00" in request.path:
+        return True
+    pairs = list(request.args.items(multi=True))
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        pairs += list(request.form.items(multi=True))
+        pairs += [(name, f.filename or "") for name, f in request.files.items(multi=True)]
+        if request.is_json and _contains_nul(request.get_json(silent=True)):
+            return True
+    return any("\x00" in name or "\x00" in value for name, value in pairs)
+
+
+def refuse_nul():
+    """Before every view: answer 400 with a message when the request holds a NUL character."""
+    if not request_contains_nul():
+        return None
+    if is_htmx():
+        return message_fragment(NUL_MESSAGE, status=400)
+    return render_template("error.html", status=400, title="Invalid characters", message=NUL_MESSAGE), 400
+
+
 def init_app(app) -> None:
+    app.before_request(refuse_nul)
+
     @app.errorhandler(DomainError)
     def domain_error(e: DomainError):
         db.session.rollback()

@@ -1,11 +1,17 @@
-"""Reading list filters from the URL: bad values are ignored with a notice, never a 500."""
+"""Reading list filters from the URL: bad values are ignored with a notice, never a 500.
+
+Dates, numbers and amounts are read by backoffice.domain.parsing, the same rules every form and
+the API use; a value it refuses becomes the notice."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
+
+from ..domain import parsing
+from ..domain.errors import Invalid
 
 MAX_TEXT = 200
 
@@ -13,6 +19,7 @@ MAX_TEXT = 200
 class ListArgs:
     def __init__(self, args: MultiDict, tz: str = "UTC"):
         self.args = args
+        self.tz_name = tz
         self.tz = ZoneInfo(tz)
         self.notices: list[str] = []
 
@@ -50,27 +57,21 @@ class ListArgs:
         return values
 
     def integer(self, name: str, minimum: int | None = None) -> int | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            number = int(value)
-        except ValueError:
-            self._ignore(name, f"'{value}' is not a whole number.")
-            return None
-        if minimum is not None and number < minimum:
-            self._ignore(name, f"must be at least {minimum}.")
-            return None
-        return number
+        """A whole number within 64 bits (ids, page numbers); `minimum` as the filter needs."""
+        return self._parsed(name, self.text(name), parsing.parse_integer,
+                            minimum=parsing.MIN_INTEGER if minimum is None else minimum)
 
     def integers(self, name: str) -> list[int]:
-        result = []
-        for value in self.texts(name):
-            try:
-                result.append(int(value))
-            except ValueError:
-                self._ignore(name, f"'{value}' is not a whole number.")
-        return result
+        values = (self._parsed(name, value, parsing.parse_integer) for value in self.texts(name))
+        return [value for value in values if value is not None]
+
+    def _parsed(self, name: str, value, parse, *args, **kwargs):
+        """`parse(value)`, or None with a notice when the shared parser refuses the value."""
+        try:
+            return parse(value, *args, **kwargs)
+        except Invalid as e:
+            self._ignore(name, e.message)
+            return None
 
     def boolean(self, name: str) -> bool | None:
         value = self.text(name)
@@ -85,42 +86,18 @@ class ListArgs:
         return None
 
     def date(self, name: str) -> date | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self._ignore(name, f"'{value}' is not a date (YYYY-MM-DD).")
-            return None
+        return self._parsed(name, self.text(name), parsing.parse_date)
 
     def moment(self, name: str) -> datetime | None:
         """A date or date-time; a bare date means its midnight in the list's time zone."""
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            self._ignore(name, f"'{value}' is not a date or a date and time.")
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=self.tz)
-        return parsed.astimezone(timezone.utc)
+        return self._parsed(name, self.text(name), parsing.parse_moment, self.tz_name)
 
     def day_start(self, name: str) -> datetime | None:
         day = self.date(name)
         return datetime.combine(day, time.min, self.tz).astimezone(timezone.utc) if day else None
 
     def money(self, name: str) -> Decimal | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            return Decimal(value)
-        except InvalidOperation:
-            self._ignore(name, f"'{value}' is not an amount.")
-            return None
+        return self._parsed(name, self.text(name), parsing.parse_amount)
 
     def page(self) -> int:
         number = self.integer("page", minimum=1)
