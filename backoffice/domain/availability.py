@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from ..extensions import db
-from .errors import Conflict
+from .errors import Invalid
 from .models import (Order, OrderPosition, OrderStatus, Quota, Seat, quota_item, quota_variation)
 from .tx import lock_many
 
@@ -105,7 +105,9 @@ def shortages(event_id: int, needs: list[Need], exclude_order_id: int | None = N
     seats = lock_many(Seat, seat_ids)
     taken = seats_taken(seat_ids, exclude_order_id)
     for seat in seats:
-        if seat.id in taken or seat.blocked:
+        if seat.blocked:
+            problems.append(f"Seat {seat.name} is blocked by the organizer and cannot be sold.")
+        elif seat.id in taken:
             problems.append(f"Seat {seat.name} is no longer available.")
     duplicates = [s for s, n in Counter(seat_ids).items() if n > 1]
     if duplicates:
@@ -121,7 +123,11 @@ def _quota_message(quota: Quota, free: int, wanted: int) -> str:
 
 def ensure_available(event_id: int, needs: list[Need], *, force: bool = False,
                      exclude_order_id: int | None = None) -> None:
-    """Refuse with a Conflict when quotas or seats are short, unless `force` overbooks anyway."""
+    """Refuse when quotas or seats are short, unless `force` overbooks anyway.
+
+    A shortage is a refusal of what was asked (invalid, as in the seeds), not a conflict: a
+    conflict is a lock or a stale page, which trying again can cure.
+    """
     problems = shortages(event_id, needs, exclude_order_id)
     if problems and not force:
-        raise Conflict(" ".join(problems), code="quota_exceeded")
+        raise Invalid(" ".join(problems), code="quota_exceeded")

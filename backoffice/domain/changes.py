@@ -51,10 +51,13 @@ def _changed(session: Session, obj) -> bool:
     if obj in session.new or obj in session.deleted:
         return True
     state = inspect(obj)
-    for attr in state.mapper.column_attrs:
-        if attr.key == "last_modified":
+    # Relationships count too: an answer's selected options live only in a link table, and a
+    # relationship set before the flush has not reached its foreign key column yet.
+    keys = [a.key for a in state.mapper.column_attrs] + [r.key for r in state.mapper.relationships]
+    for key in keys:
+        if key == "last_modified":
             continue
-        if state.attrs[attr.key].history.has_changes():
+        if state.attrs[key].history.has_changes():
             return True
     return False
 

@@ -7,21 +7,23 @@ flush but never commit: the caller owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from . import audit, codes, providers
+from . import audit, codes, parsing, providers
 from .audit import Actor
 from .availability import ensure_available, needs_of
 from .changes import ensure_unchanged
-from .errors import Invalid, NotFound
-from .models import (Answer, Checkin, Event, Invoice, InvoiceAddress, Order, OrderFee, OrderPayment,
-                     OrderPosition, OrderRefund, OrderStatus, PaymentState, RefundState,
+from .contact import default_region, parse_phone
+from .errors import FieldErrors, Invalid, NotFound
+from .models import (Answer, BlockedSecret, Checkin, Event, Invoice, InvoiceAddress, Order, OrderFee,
+                     OrderPayment, OrderPosition, OrderRefund, OrderStatus, PaymentState, RefundState,
                      RevokedSecret, answer_option, utcnow)
 from .names import clean_name_parts, derive_name
 from .tx import lock
@@ -59,6 +61,8 @@ class Totals:
     owed: Decimal
     paid: Decimal
     refunded: Decimal
+    #: for an order canceled with a fee: that fee, which is then all the order owes
+    cancellation_fee: Decimal | None = None
 
     @property
     def open(self) -> Decimal:
@@ -68,15 +72,46 @@ class Totals:
     def to_refund(self) -> Decimal:
         return -self.open if self.open < ZERO else ZERO
 
+    @property
+    def net_paid(self) -> Decimal:
+        """What the organizer holds: paid minus refunded."""
+        return self.paid - self.refunded
+
 
 def owed_amount(status: str, total: Decimal) -> Decimal:
     return ZERO if status == OrderStatus.CANCELED else total
 
 
+def canceled_with_fee(order: Order) -> bool:
+    """Canceled with a cancellation fee: the order lives on (paid, pending or expired) for the
+    fee alone. A cancellation without a fee leaves the order canceled instead."""
+    return order.cancellation_date is not None and order.status != OrderStatus.CANCELED
+
+
 def totals(order: Order) -> Totals:
     paid = sum((p.amount for p in order.payments if p.state in PAID_PAYMENT_STATES), ZERO)
     refunded = sum((r.amount for r in order.refunds if r.state in COUNTED_REFUND_STATES), ZERO)
-    return Totals(total=order.total, owed=owed_amount(order.status, order.total), paid=paid, refunded=refunded)
+    return Totals(total=order.total, owed=owed_amount(order.status, order.total), paid=paid, refunded=refunded,
+                  cancellation_fee=order.total if canceled_with_fee(order) else None)
+
+
+# What an order canceled with a fee is called, by the state of that fee.
+FEE_STATUS_LABELS = {OrderStatus.PAID: "canceled, fee kept", OrderStatus.PENDING: "canceled, fee due",
+                     OrderStatus.EXPIRED: "canceled, fee overdue"}
+
+
+def status_label(order: Order) -> tuple[str, str]:
+    """(label, style) of the order's status as every page shows it.
+
+    An order canceled with a fee is paid or pending by its status code (as in the seeds), but
+    reads as canceled, so that no "paid" badge sits beside "canceled".
+    """
+    if order.status == OrderStatus.PENDING and order.require_approval:
+        return "awaiting approval", "approval"
+    if canceled_with_fee(order):
+        return FEE_STATUS_LABELS[order.status], "canceled"
+    label = OrderStatus.LABELS[order.status]
+    return label, label
 
 
 def payment_refund_sum(order: Order) -> Decimal:
@@ -147,9 +182,7 @@ def _begin(order: Order, seen_last_modified: str | None) -> Order:
 
 
 def _refuse(order: Order, action: str) -> Invalid:
-    label = OrderStatus.LABELS[order.status]
-    if order.status == OrderStatus.PENDING and order.require_approval:
-        label = "awaiting approval"
+    label, _style = status_label(order)
     return Invalid(f"Order {order.code} cannot be {action}: it is {label}.", code="wrong_status")
 
 
@@ -173,6 +206,30 @@ def _confirmed_payment(order: Order, amount: Decimal, provider: str, now: dateti
                            amount=amount, provider=provider, created=now, payment_date=now)
     db.session.add(payment)
     return payment
+
+
+def _open_manual_payment(order: Order, amount: Decimal) -> OrderPayment | None:
+    return next((p for p in order.payments if p.state in OPEN_PAYMENT_STATES
+                 and p.provider == providers.MANUAL and p.amount == amount), None)
+
+
+def _settle_open_payments(order: Order, amount: Decimal,
+                          now: datetime) -> tuple[OrderPayment, bool, list[int]]:
+    """The confirmed payment of `amount` for mark paid, whether it is a new one, and the local
+    ids of the payments canceled.
+
+    As pretix: an open manual payment of exactly `amount` is the one that arrived and is
+    confirmed; otherwise the open payments will never arrive: they are canceled and a new
+    confirmed payment records the money.
+    """
+    payment = _open_manual_payment(order, amount)
+    if payment is not None:
+        payment.state = PaymentState.CONFIRMED
+        payment.payment_date = now
+        return payment, False, []
+    canceled = _cancel_open_payments(order)
+    provider = providers.FREE if order.total == ZERO else providers.MANUAL
+    return _confirmed_payment(order, amount, provider, now), True, canceled
 
 
 def _cancel_open_payments(order: Order) -> list[int]:
@@ -203,7 +260,7 @@ def _clean_comment(comment: str | None) -> str:
 
 def mark_paid(order: Order, *, actor: Actor, send_email: bool = True, force: bool = False,
               seen_last_modified: str | None = None, now: datetime | None = None) -> Order:
-    """Pending or expired → paid, recording a confirmed payment for the open amount.
+    """Pending or expired → paid, with a confirmed payment of the open amount.
 
     An expired order's tickets were released: they need free quota and seats again, unless
     `force` (the UI's "overbook anyway") says to overbook.
@@ -219,11 +276,11 @@ def mark_paid(order: Order, *, actor: Actor, send_email: bool = True, force: boo
         ensure_available(order.event_id, needs_of(order), force=force, exclude_order_id=order.id)
     previous = order.status
     amount = max(totals(order).open, ZERO)
-    provider = providers.FREE if order.total == ZERO else providers.MANUAL
-    payment = _confirmed_payment(order, amount, provider, now)
+    payment, recorded, canceled = _settle_open_payments(order, amount, now)
     order.status = OrderStatus.PAID
     audit.log(actor, order, "order.marked_paid", data={
-        "previous_status": previous, "amount": amount, "provider": provider, "payment": payment.local_id,
+        "previous_status": previous, "amount": amount, "provider": payment.provider, "payment": payment.local_id,
+        "payment_recorded": recorded, "payments_canceled": canceled,
         "overbooked": bool(force and previous == OrderStatus.EXPIRED), "email_sent": bool(send_email and order.email)})
     if send_email:
         _mail(order, "order_paid")
@@ -266,19 +323,8 @@ def cancel_order(order: Order, *, actor: Actor, send_email: bool = True, comment
 
 
 def _clean_fee(value: Decimal | str | None) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        fee = Decimal(str(value))
-    except InvalidOperation:
-        raise Invalid("The cancellation fee must be an amount such as 10.00.", code="fee_invalid",
-                      field="cancellation_fee") from None
-    if not fee.is_finite() or fee < ZERO:
-        raise Invalid("The cancellation fee cannot be negative.", code="fee_invalid", field="cancellation_fee")
-    if fee != fee.quantize(CENT):
-        raise Invalid("The cancellation fee can have at most two decimal places.", code="fee_invalid",
-                      field="cancellation_fee")
-    return fee.quantize(CENT) if fee else None
+    fee = parsing.parse_amount(value, minimum=ZERO, label="cancellation fee", field="cancellation_fee")
+    return fee if fee else None
 
 
 def _replace_with_fee(order: Order, fee: Decimal, now: datetime) -> None:
@@ -297,16 +343,22 @@ def _replace_with_fee(order: Order, fee: Decimal, now: datetime) -> None:
 
 def reactivate_order(order: Order, *, actor: Actor, seen_last_modified: str | None = None,
                      now: datetime | None = None) -> Order:
-    """Canceled → paid (when what was paid covers the total) or pending, while quota and seats allow."""
+    """Canceled → paid (when what was paid covers the total) or pending, while quota and seats allow.
+
+    A denied order (canceled, still requiring approval) goes back to awaiting approval, as in
+    pretix: reactivating never approves it, whatever was paid.
+    """
     now = now or utcnow()
     order = _begin(order, seen_last_modified)
     if order.status != OrderStatus.CANCELED:
         raise Invalid(f"Order {order.code} is not canceled, so it cannot be reactivated.", code="wrong_status")
     ensure_available(order.event_id, needs_of(order), exclude_order_id=order.id)
-    order.status = OrderStatus.PAID if payment_refund_sum(order) >= order.total else OrderStatus.PENDING
+    covered = payment_refund_sum(order) >= order.total
+    order.status = OrderStatus.PAID if covered and not order.require_approval else OrderStatus.PENDING
     order.cancellation_date = None
     order.expires = new_deadline(order, now)
-    audit.log(actor, order, "order.reactivated", data={"status": order.status, "expires": order.expires})
+    audit.log(actor, order, "order.reactivated", data={
+        "status": order.status, "expires": order.expires, "awaiting_approval": order.require_approval})
     return order
 
 
@@ -338,7 +390,8 @@ def extend_order(order: Order, *, until: dt.date, actor: Actor, force: bool = Fa
     needs free quota and seats (or `force`).
     """
     now = now or utcnow()
-    if not isinstance(until, dt.date):
+    until = parsing.parse_date(until, label="new payment deadline", field="until")
+    if until is None:
         raise Invalid("Give the new payment deadline as a date.", code="date_invalid", field="until")
     order = _begin(order, seen_last_modified)
     deadline = _end_of_day(until, order.event.timezone)
@@ -423,18 +476,92 @@ def delete_order(order: Order, *, actor: Actor, seen_last_modified: str | None =
     db.session.expunge(order)
 
 
-def regenerate_secrets(order: Order, *, actor: Actor, seen_last_modified: str | None = None) -> Order:
+def regenerate_secrets(order: Order, *, actor: Actor, seen_last_modified: str | None = None,
+                       now: datetime | None = None) -> Order:
     """New order secret (the old order link stops working) and new ticket secrets; the old ticket
-    secrets go to the event's revoked secrets so that scanners refuse them."""
+    secrets go to the event's revoked secrets so that scanners refuse them. A blocked ticket
+    stays blocked: its new secret joins the event's blocked secrets, and so does the old one."""
+    now = now or utcnow()
     order = _begin(order, seen_last_modified)
     order.secret = codes.order_secret()
-    count = 0
+    blocked = []
     for position in order.all_positions:
-        db.session.add(RevokedSecret(event_id=order.event_id, position_id=position.id, secret=position.secret))
+        old = position.secret
+        db.session.add(RevokedSecret(event_id=order.event_id, position_id=position.id, secret=old))
         position.secret = codes.position_secret()
-        count += 1
-    audit.log(actor, order, "order.secrets_regenerated", data={"tickets": count})
+        if position.blocked:
+            _set_secret_blocked(order.event_id, old, True, now)
+            _set_secret_blocked(order.event_id, position.secret, True, now)
+            blocked.append(position.positionid)
+    audit.log(actor, order, "order.secrets_regenerated", data={
+        "tickets": len(order.all_positions), "blocked_tickets": blocked})
     return order
+
+
+# --- blocks -----------------------------------------------------------------------------------------
+
+ADMIN_BLOCK = "admin"
+_BLOCK_NAME = re.compile(r"admin|api:[A-Za-z0-9._]+")
+
+
+def _set_secret_blocked(event_id: int, secret: str, blocked: bool, now: datetime) -> None:
+    """Keep the event's blocked-secrets list (what scanners read) in step with a ticket's blocks."""
+    row = db.session.scalar(select(BlockedSecret).where(BlockedSecret.event_id == event_id,
+                                                        BlockedSecret.secret == secret))
+    if row is None:
+        if not blocked:
+            return
+        row = BlockedSecret(event_id=event_id, secret=secret)
+        db.session.add(row)
+    row.blocked = blocked
+    row.updated = now
+
+
+def _clean_block(block: str) -> str:
+    if not isinstance(block, str) or not _BLOCK_NAME.fullmatch(block) or len(block) > 64:
+        raise Invalid("A block is 'admin' or 'api:' followed by letters, digits, dots or underscores.",
+                      code="block_invalid", field="block")
+    return block
+
+
+def _locked_position(position: OrderPosition, seen_last_modified: str | None) -> OrderPosition:
+    _begin(position.order, seen_last_modified)
+    db.session.refresh(position)
+    return position
+
+
+def add_block(position: OrderPosition, *, actor: Actor, block: str = ADMIN_BLOCK,
+              seen_last_modified: str | None = None, now: datetime | None = None) -> OrderPosition:
+    """Block a ticket (scanners refuse it) for `block`; adding a block it already has changes nothing."""
+    now = now or utcnow()
+    block = _clean_block(block)
+    position = _locked_position(position, seen_last_modified)
+    blocks = list(position.blocked or [])
+    if block in blocks:
+        return position
+    position.blocked = blocks + [block]
+    _set_secret_blocked(position.order.event_id, position.secret, True, now)
+    audit.log(actor, position.order, "position.blocked", data={"position": position.positionid, "block": block})
+    return position
+
+
+def remove_block(position: OrderPosition, *, actor: Actor, block: str = ADMIN_BLOCK,
+                 seen_last_modified: str | None = None, now: datetime | None = None) -> OrderPosition:
+    """Remove one block; when it was the last, `blocked` is null again (not an empty list), so
+    that `blocked IS NULL` finds every valid ticket, and scanners accept the secret again."""
+    now = now or utcnow()
+    block = _clean_block(block)
+    position = _locked_position(position, seen_last_modified)
+    blocks = list(position.blocked or [])
+    if block not in blocks:
+        raise Invalid(f"Ticket {position.positionid} of order {position.order.code} has no block '{block}'.",
+                      code="not_blocked", field="block")
+    remaining = [b for b in blocks if b != block]
+    position.blocked = remaining or None
+    _set_secret_blocked(position.order.event_id, position.secret, bool(remaining), now)
+    audit.log(actor, position.order, "position.unblocked", data={
+        "position": position.positionid, "block": block, "remaining": remaining})
+    return position
 
 
 def resend_link(order: Order, *, actor: Actor) -> Order:
@@ -458,7 +585,12 @@ def update_order_fields(order: Order, *, actor: Actor, seen_last_modified: str |
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise Invalid(f"These fields cannot be changed: {', '.join(sorted(unknown))}.", code="not_editable")
-    cleaned = {name: _CLEANERS[name](value, order) for name, value in fields.items()}
+    errors = FieldErrors()  # every bad field at once, so a form can show them together
+    cleaned = {}
+    for name, value in fields.items():
+        with errors.check(name):
+            cleaned[name] = _CLEANERS[name](value, order)
+    errors.raise_if_any()
     order = _begin(order, seen_last_modified)
     changes = {}
     for name, value in cleaned.items():
@@ -505,17 +637,7 @@ def _email(value, order):
 
 def _phone(value, order):
     value = _text(32, "phone")(value, order)
-    if not value:
-        return None
-    import phonenumbers
-    try:
-        number = phonenumbers.parse(value, None if value.startswith("+") else "DE")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_possible_number(number):
-        raise Invalid(f"'{value}' is not a phone number. Use the international form, e.g. +49 30 1234567.",
-                      code="phone_invalid", field="phone")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return parse_phone(value, default_region(order.event.organizer))
 
 
 def _locale(value, order):
@@ -539,16 +661,17 @@ def _date(value, _order):
         return None
     if isinstance(value, datetime) or not isinstance(value, dt.date):
         raise Invalid("The follow-up date must be a date.", code="date_invalid", field="custom_followup_at")
-    return value
+    return parsing.parse_date(value, label="follow-up date", field="custom_followup_at")
 
 
 def _expires(value, order):
     if isinstance(value, dt.date) and not isinstance(value, datetime):
-        return _end_of_day(value, order.event.timezone)
+        day = parsing.parse_date(value, label="payment deadline", field="expires")
+        return _end_of_day(day, order.event.timezone)
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise Invalid("The payment deadline must be a date or a date and time with a time zone.",
                       code="date_invalid", field="expires")
-    return value
+    return parsing.parse_moment(value, label="payment deadline", field="expires")
 
 
 def _api_meta(value, _order):
@@ -590,20 +713,27 @@ def set_invoice_address(order: Order, *, actor: Actor, data: dict, seen_last_mod
 
 def _clean_address(data: dict, order: Order) -> dict:
     cleaned = {}
+    errors = FieldErrors()  # every bad field at once, so a form can show them together
     for name, limit in ADDRESS_FIELDS.items():
         value = data.get(name)
-        value = _text(limit, name)(value, order) if value is not None else ""
-        cleaned[name] = value or None
-    if cleaned["country"]:
+        with errors.check(name):
+            value = _text(limit, name)(value, order) if value is not None else ""
+            cleaned[name] = value or None
+    if cleaned.get("country"):
         country = cleaned["country"].upper()
-        if len(country) != 2 or not country.isalpha():
-            raise Invalid("The country must be a two-letter code such as DE.", code="country_invalid", field="country")
+        with errors.check("country"):
+            if len(country) != 2 or not country.isalpha():
+                raise Invalid("The country must be a two-letter code such as DE.", code="country_invalid",
+                              field="country")
         cleaned["country"] = country
     cleaned["is_business"] = bool(data.get("is_business"))
-    cleaned["name_parts"] = clean_name_parts(data.get("name_parts"), order.event.organizer.name_scheme)
-    cleaned["name_cached"] = derive_name(cleaned["name_parts"])
-    if cleaned["is_business"] and not cleaned["company"]:
-        raise Invalid("A business address needs a company name.", code="company_required", field="company")
+    with errors.check("name_parts"):
+        cleaned["name_parts"] = clean_name_parts(data.get("name_parts"), order.event.organizer.name_scheme)
+        cleaned["name_cached"] = derive_name(cleaned["name_parts"])
+    if cleaned["is_business"] and "company" in cleaned and not cleaned["company"]:
+        with errors.check("company"):
+            raise Invalid("A business address needs a company name.", code="company_required", field="company")
+    errors.raise_if_any()
     return cleaned
 
 

@@ -9,7 +9,7 @@ from babel.numbers import format_currency
 from flask import g, request, url_for
 from markupsafe import Markup
 
-from ..domain.models import OrderStatus
+from ..domain.orders import status_label
 from ..domain.permissions import Permission
 from .access import can
 
@@ -34,11 +34,7 @@ def localtime(value: datetime | None, tz: str | None = None, fmt: str = "%Y-%m-%
 
 def status_badge(order) -> Markup:
     """The one status badge used everywhere."""
-    if order.status == OrderStatus.PENDING and order.require_approval:
-        label, css = "awaiting approval", "approval"
-    else:
-        label = OrderStatus.LABELS[order.status]
-        css = label
+    label, css = status_label(order)
     html = f'<span class="badge status-{css}">{label}</span>'
     if order.testmode:
         html += ' <span class="badge status-testmode">test mode</span>'
@@ -64,10 +60,18 @@ def history_label(entry) -> str:
     return action[:1].upper() + action[1:]
 
 
+def history_details(entry) -> list[tuple[str, str]]:
+    """An entry's data in words, money in the event's currency, times in the page's zone."""
+    from ..domain.audit import describe
+    event = g.get("event")
+    tz = event.timezone if event else (g.organizer.timezone if g.get("organizer") else "UTC")
+    return describe(entry, currency=event.currency if event else None, tz=tz or "UTC")
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["localtime"] = localtime
-    app.jinja_env.globals.update(status_badge=status_badge, history_label=history_label, url_with=url_with, can=can,
+    app.jinja_env.globals.update(status_badge=status_badge, history_label=history_label, history_details=history_details, url_with=url_with, can=can,
                                  Permission=Permission)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -8,9 +8,9 @@ import pytest
 
 from backoffice.domain import availability, codes
 from backoffice.domain.availability import Need
-from backoffice.domain.errors import Conflict, DomainError, Invalid
-from backoffice.domain.models import (InvoiceAddress, Order, OrderPayment, OrderStatus,
-                                      utcnow)
+from backoffice.domain.errors import DomainError, Invalid
+from backoffice.domain.models import (Answer, InvoiceAddress, Order, OrderPayment, OrderStatus, Question,
+                                      QuestionOption, utcnow)
 from backoffice.domain.names import clean_name_parts, derive_name
 from backoffice.extensions import db
 from tests import factories
@@ -108,7 +108,58 @@ def test_last_modified_moves_for_invoice_address_and_answers(world):
     before = order.last_modified
     db.session.add(InvoiceAddress(order=order, name_parts={"_scheme": "full", "full_name": "X"}, name_cached="X"))
     db.session.commit()
-    assert db.session.get(Order, order.id).last_modified > before
+    after_address = db.session.get(Order, order.id).last_modified
+    assert after_address > before
+    answer = _answer(order)
+    after_new_answer = db.session.get(Order, order.id).last_modified
+    assert after_new_answer > after_address
+    answer.answer = "Vegetarian"
+    db.session.commit()
+    assert db.session.get(Order, order.id).last_modified > after_new_answer
+
+
+def _answer(order, options=()):
+    question = Question(event_id=order.event_id, identifier="diet", question="Dietary needs", type="M")
+    question.options = [QuestionOption(identifier=f"o{i}", answer=text, position=i)
+                        for i, text in enumerate(["Vegan", "Vegetarian", "Halal"])]
+    db.session.add(question)
+    answer = Answer(position=order.all_positions[0], question=question, answer="Vegan",
+                    options=[question.options[i] for i in options])
+    db.session.add(answer)
+    db.session.commit()
+    return answer
+
+
+def test_last_modified_moves_when_only_the_options_of_an_answer_change(world):
+    order = _order(world)
+    answer = _answer(order, options=[0])
+    order.last_modified = before = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    vegan, vegetarian, _halal = answer.question.options
+    answer.options.append(vegetarian)
+    db.session.commit()
+    after_adding = db.session.get(Order, order.id).last_modified
+    assert after_adding > before
+    answer.options.remove(vegan)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).last_modified > after_adding
+    assert [o.answer for o in db.session.get(Answer, answer.id).options] == ["Vegetarian"]
+
+
+def test_modified_since_finds_an_order_whose_answer_options_changed(world):
+    from backoffice.domain import order_queries
+    order = _order(world)
+    answer = _answer(order)
+    order.last_modified = utcnow() - timedelta(days=2)
+    db.session.commit()
+    since = utcnow() - timedelta(minutes=1)
+    found = lambda: [o.code for o in db.session.scalars(order_queries.orders_stmt(
+        [world.event.id], world.organizer.id, order_queries.OrderFilters(modified_since=since), "code"))]
+    assert found() == []
+    answer.options = [answer.question.options[2]]
+    db.session.commit()
+    assert found() == [order.code]
 
 
 def test_last_modified_stays_when_nothing_changes(world):
@@ -153,7 +204,7 @@ def test_quota_per_subevent_counts_only_its_date(world):
     factories.order(ev, [walk, walk], subevent=first)
     db.session.commit()
     assert availability.quota_used(q1) == 2 and availability.quota_used(q2) == 0
-    with pytest.raises(Conflict, match="Only 0 tickets left in quota 'Monday walk' for Monday"):
+    with pytest.raises(Invalid, match="Only 0 tickets left in quota 'Monday walk' for Monday"):
         availability.ensure_available(ev.id, [Need(walk.id, None, first.id)])
     availability.ensure_available(ev.id, [Need(walk.id, None, second.id)] * 2)
     availability.ensure_available(ev.id, [Need(walk.id, None, first.id)], force=True)
@@ -170,7 +221,7 @@ def test_quota_of_variations_counts_only_its_variations(world):
     availability.ensure_available(ev.id, [Need(shirt.id, small.id, None)])
     factories.order(ev, [(shirt, small)])
     db.session.commit()
-    with pytest.raises(Conflict):
+    with pytest.raises(Invalid):
         availability.ensure_available(ev.id, [Need(shirt.id, small.id, None)])
 
 
@@ -185,7 +236,7 @@ def test_seat_taken_by_a_valid_order_is_refused_and_free_after_cancel(world):
     a1, a2 = factories.seat(ev, "A1"), factories.seat(ev, "A2")
     holder = factories.order(ev, [world.ticket], seats=[a1])
     db.session.commit()
-    with pytest.raises(Conflict, match="Seat A1 is no longer available"):
+    with pytest.raises(Invalid, match="Seat A1 is no longer available"):
         availability.ensure_available(ev.id, [Need(world.ticket.id, None, None, a1.id)])
     availability.ensure_available(ev.id, [Need(world.ticket.id, None, None, a2.id)])
     # the holder's own order may keep its seat
@@ -198,17 +249,48 @@ def test_seat_taken_by_a_valid_order_is_refused_and_free_after_cancel(world):
 def test_two_tickets_on_one_seat_are_refused(world):
     a1 = factories.seat(world.event, "A1")
     db.session.commit()
-    with pytest.raises(Conflict, match="same seat"):
+    with pytest.raises(Invalid, match="same seat"):
         availability.ensure_available(world.event.id, [Need(world.ticket.id, None, None, a1.id)] * 2)
 
 
 # --- errors ----------------------------------------------------------------
 
-def test_domain_error_kinds_map_to_statuses():
-    assert Invalid("x").status == 400
-    assert Conflict("x").status == 409
-    assert DomainError("x", kind=DomainError.NOT_FOUND).status == 404
-    assert DomainError("x", kind=DomainError.FORBIDDEN).status == 403
+def test_quota_shortage_is_invalid_not_a_conflict(world):
+    world.quota.size = 0
+    db.session.commit()
+    with pytest.raises(DomainError) as info:
+        availability.ensure_available(world.event.id, [Need(world.ticket.id, None, None)])
+    assert (info.value.kind, info.value.status, info.value.code) == ("invalid", 400, "quota_exceeded")
+
+
+def test_seat_shortage_is_invalid_not_a_conflict(world):
+    seat = factories.seat(world.event, "A1")
+    factories.order(world.event, [world.ticket], seats=[seat])
+    db.session.commit()
+    with pytest.raises(DomainError) as info:
+        availability.ensure_available(world.event.id, [Need(world.ticket.id, None, None, seat.id)])
+    assert (info.value.kind, info.value.status) == ("invalid", 400)
+
+
+def test_stale_save_is_a_conflict(world):
+    from backoffice.domain import orders
+    from backoffice.domain.audit import Actor
+    order = factories.order(world.event, [world.ticket])
+    db.session.commit()
+    seen = order.last_modified.isoformat()
+    order.comment = "changed by a colleague"
+    db.session.commit()
+    with pytest.raises(DomainError) as info:
+        orders.update_order_fields(order, actor=Actor(user=world.admin), seen_last_modified=seen, comment="mine")
+    assert (info.value.kind, info.value.status, info.value.code) == ("conflict", 409, "stale")
+
+
+def test_unknown_order_is_not_found(world):
+    from backoffice.domain import orders
+    with pytest.raises(DomainError) as info:
+        orders.get_order(world.event, "NOPE1")
+    assert (info.value.kind, info.value.status) == ("not_found", 404)
+    assert "no order NOPE1" in info.value.message
 
 
 # --- locking ---------------------------------------------------------------
@@ -249,16 +331,49 @@ def test_locked_read_modify_write_loses_no_update(app, world):
     assert db.session.get(Order, order_id).checkin_text == "20"
 
 
-def test_unblocking_stores_sql_null(world):
+def test_removing_the_last_block_leaves_sql_null_and_unblocks_the_secret(world):
     from sqlalchemy import select as sa_select
-    from backoffice.domain.models import OrderPosition
-    order = factories.order(world.event, [world.ticket])
+    from backoffice.domain import orders
+    from backoffice.domain.audit import Actor
+    from backoffice.domain.models import BlockedSecret, OrderPosition
+    actor = Actor(user=world.admin)
+    order = factories.order(world.event, [world.ticket, world.ticket])
     position = order.all_positions[0]
-    position.blocked = ["admin"]
+    orders.add_block(position, actor=actor)
+    orders.add_block(position, actor=actor, block="api:gate.7")
     db.session.commit()
-    position.blocked = None
+
+    def unblocked_ids():
+        return sorted(db.session.scalars(sa_select(OrderPosition.id).where(OrderPosition.blocked.is_(None))))
+
+    def secret_blocked():
+        return db.session.scalar(sa_select(BlockedSecret.blocked).where(BlockedSecret.secret == position.secret))
+
+    assert unblocked_ids() == [order.all_positions[1].id] and secret_blocked() is True
+    orders.remove_block(position, actor=actor)
     db.session.commit()
-    assert db.session.scalar(sa_select(OrderPosition.id).where(OrderPosition.blocked.is_(None))) == position.id
+    assert position.blocked == ["api:gate.7"] and secret_blocked() is True
+    orders.remove_block(position, actor=actor, block="api:gate.7")
+    db.session.commit()
+    db.session.expire_all()
+    # the last block gone: SQL NULL (not [] or JSON null), so `blocked IS NULL` finds the ticket again
+    assert unblocked_ids() == sorted(p.id for p in order.all_positions)
+    assert secret_blocked() is False
+
+
+def test_block_names_and_removing_a_missing_block_are_refused(world):
+    from backoffice.domain import orders
+    from backoffice.domain.audit import Actor
+    actor = Actor(user=world.admin)
+    position = factories.order(world.event, [world.ticket]).all_positions[0]
+    db.session.commit()
+    for bad in ("api:", "api:gate 7", "other", ""):
+        with pytest.raises(Invalid, match="'admin' or 'api:'"):
+            orders.add_block(position, actor=actor, block=bad)
+    with pytest.raises(Invalid, match="has no block 'admin'"):
+        orders.remove_block(position, actor=actor)
+    db.session.rollback()
+    assert db.session.get(type(position), position.id).blocked is None
 
 
 # --- text matching ---------------------------------------------------------

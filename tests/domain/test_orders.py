@@ -123,7 +123,7 @@ def test_mark_paid_of_expired_order_needs_quota(world, actor):
     factories.order(world.event, [world.ticket], status=P)
     order = factories.order(world.event, [world.ticket], status=E)
     db.session.commit()
-    error = refused(orders.mark_paid, order, exc=Conflict, actor=actor)
+    error = refused(orders.mark_paid, order, exc=Invalid, actor=actor)
     assert "Only 0 tickets left in quota 'Regular', 1 needed." in error.message
     orders.mark_paid(order, actor=actor, force=True, send_email=False)
     db.session.commit()
@@ -135,7 +135,7 @@ def test_mark_paid_of_expired_order_needs_its_seat(world, actor):
     factories.order(world.event, [world.ticket], status=N, seats=[seat])
     order = factories.order(world.event, [world.ticket], status=E, seats=[seat])
     db.session.commit()
-    assert "Seat A1 is no longer available." in refused(orders.mark_paid, order, exc=Conflict, actor=actor).message
+    assert "Seat A1 is no longer available." in refused(orders.mark_paid, order, exc=Invalid, actor=actor).message
 
 
 def test_mark_paid_of_free_order_uses_free_provider(world, actor):
@@ -143,6 +143,86 @@ def test_mark_paid_of_free_order_uses_free_provider(world, actor):
     order = factories.order(world.event, [free])
     orders.mark_paid(order, actor=actor, send_email=False)
     assert [(p.provider, p.amount) for p in order.payments] == [("free", Decimal("0.00"))]
+
+
+def _payment(order, local_id, state, amount, provider="manual"):
+    payment = OrderPayment(order=order, local_id=local_id, state=state, amount=Decimal(amount), provider=provider)
+    db.session.add(payment)
+    return payment
+
+
+def marked_paid_entry(order) -> LogEntry:
+    return db.session.scalar(select(LogEntry).where(LogEntry.object_id == order.id,
+                                                    LogEntry.action_type == "order.marked_paid"))
+
+
+def test_mark_paid_confirms_the_open_manual_payment_of_the_open_amount(world, actor):
+    order = factories.order(world.event, [world.ticket])
+    _payment(order, 1, "created", "20.00", provider="banktransfer")
+    _payment(order, 2, "pending", "50.00")
+    db.session.commit()
+    orders.mark_paid(order, actor=actor, send_email=False)
+    db.session.commit()
+    order = reload(order)
+    # the matching payment is the one that arrived; the other open one stays as it was
+    assert [(p.local_id, p.state, p.amount) for p in order.payments] == [
+        (1, "created", Decimal("20.00")), (2, "confirmed", Decimal("50.00"))]
+    assert order.payments[1].payment_date is not None
+    t = orders.totals(order)
+    assert (t.paid, t.open) == (Decimal("50.00"), Decimal("0.00"))
+    entry = marked_paid_entry(order)
+    assert (entry.data["payment"], entry.data["payment_recorded"], entry.data["payments_canceled"]) == (2, False, [])
+
+
+@pytest.mark.parametrize("provider,amount", [("banktransfer", "50.00"), ("manual", "30.00")])
+def test_mark_paid_cancels_open_payments_that_do_not_match(world, actor, provider, amount):
+    order = factories.order(world.event, [world.ticket])
+    _payment(order, 1, "pending", amount, provider=provider)
+    _payment(order, 2, "failed", "50.00")
+    db.session.commit()
+    orders.mark_paid(order, actor=actor, send_email=False)
+    db.session.commit()
+    order = reload(order)
+    assert [(p.local_id, p.state, p.provider, p.amount) for p in order.payments] == [
+        (1, "canceled", provider, Decimal(amount)), (2, "failed", "manual", Decimal("50.00")),
+        (3, "confirmed", "manual", Decimal("50.00"))]
+    t = orders.totals(order)
+    assert t.paid == Decimal("50.00") and t.open == 0 == t.owed - t.paid + t.refunded
+    entry = marked_paid_entry(order)
+    assert (entry.data["payment"], entry.data["payment_recorded"], entry.data["payments_canceled"]) == (3, True, [1])
+
+
+def test_mark_paid_after_a_partial_payment_records_only_the_rest(world, actor):
+    order = factories.order(world.event, [world.ticket])
+    _payment(order, 1, "confirmed", "20.00")
+    _payment(order, 2, "created", "50.00")
+    db.session.commit()
+    orders.mark_paid(order, actor=actor, send_email=False)
+    db.session.commit()
+    order = reload(order)
+    assert [(p.state, p.amount) for p in order.payments] == [
+        ("confirmed", Decimal("20.00")), ("canceled", Decimal("50.00")), ("confirmed", Decimal("30.00"))]
+    assert orders.totals(order).paid == Decimal("50.00") and orders.totals(order).open == 0
+
+
+def test_mark_paid_of_free_order_cancels_open_payments_and_uses_free(world, actor):
+    free = factories.item(world.event, "Free", "0.00")
+    order = factories.order(world.event, [free])
+    _payment(order, 1, "created", "5.00", provider="banktransfer")
+    orders.mark_paid(order, actor=actor, send_email=False)
+    assert [(p.state, p.provider, p.amount) for p in order.payments] == [
+        ("canceled", "banktransfer", Decimal("5.00")), ("confirmed", "free", Decimal("0.00"))]
+
+
+def test_mark_paid_of_expired_order_refuses_a_seat_blocked_since(world, actor):
+    seat = factories.seat(world.event, "A1")
+    order = factories.order(world.event, [world.ticket], status=E, seats=[seat])
+    seat.blocked = True
+    db.session.commit()
+    error = refused(orders.mark_paid, order, actor=actor)
+    assert error.message == "Seat A1 is blocked by the organizer and cannot be sold."
+    assert (error.kind, error.code) == ("invalid", "quota_exceeded")
+    assert "order.marked_paid" not in actions_logged(order)
 
 
 def test_stale_page_is_refused(world, actor):
@@ -166,7 +246,7 @@ def test_quota_of_one_subevent_does_not_block_another(world, actor):
     on_monday = factories.order(world.event, [world.ticket], status=E, subevent=monday)
     on_tuesday = factories.order(world.event, [world.ticket], status=E, subevent=tuesday)
     db.session.commit()
-    error = refused(orders.mark_paid, on_monday, exc=Conflict, actor=actor)
+    error = refused(orders.mark_paid, on_monday, exc=Invalid, actor=actor)
     assert "quota 'Monday seats' for Monday" in error.message
     orders.mark_paid(on_tuesday, actor=actor, send_email=False)
     db.session.commit()
@@ -185,7 +265,7 @@ def test_same_seat_guid_on_other_subevent_is_free(world, actor):
     orders.reactivate_order(order, actor=actor)
     db.session.commit()
     assert reload(order).status == N
-    assert "Seat B2 is no longer available." in refused(orders.reactivate_order, refused_order, exc=Conflict,
+    assert "Seat B2 is no longer available." in refused(orders.reactivate_order, refused_order, exc=Invalid,
                                                         actor=actor).message
 
 
@@ -253,6 +333,59 @@ def test_cancellation_fee_above_total_is_refused(world, actor):
     assert error.field == "cancellation_fee" and "cannot be higher" in error.message
 
 
+def test_cancel_with_fee_on_overpaid_order_mails_fee_kept_and_refund_due(world, actor):
+    order = factories.order(world.event, [world.ticket], status=P, fees=[("payment", "29.00")],
+                            email="eva@example.org")
+    orders.cancel_order(order, actor=actor, cancellation_fee="5.00")
+    db.session.commit()
+    [mail] = outbox()
+    assert "We kept a cancellation fee of €5.00 from your payment of €79.00." in mail.body
+    assert "The remaining €74.00 is due to be refunded to you." in mail.body
+    assert "remains due" not in mail.body
+    assert orders.status_label(reload(order)) == ("canceled, fee kept", "canceled")
+    assert orders.totals(reload(order)).to_refund == Decimal("74.00")
+
+
+def test_cancel_with_fee_exactly_covered_mails_that_nothing_is_due(world, actor):
+    order = factories.order(world.event, [world.ticket], status=P, email="eva@example.org")
+    orders.cancel_order(order, actor=actor, cancellation_fee="50.00")
+    db.session.commit()
+    [mail] = outbox()
+    assert "We kept a cancellation fee of €50.00 from your payment of €50.00." in mail.body
+    assert "Nothing else is due." in mail.body and "refunded" not in mail.body
+
+
+def test_cancel_with_fee_partly_paid_mails_what_remains_due(world, actor):
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    order = factories.order(world.event, [world.ticket], status=N, email="eva@example.org")
+    db.session.add(OrderPayment(order=order, local_id=1, state="confirmed", amount=Decimal("3.00"), provider="manual"))
+    orders.cancel_order(order, actor=actor, cancellation_fee="5.00", now=now)
+    db.session.commit()
+    [mail] = outbox()
+    assert "A cancellation fee of €5.00 applies." in mail.body
+    assert "You have paid €3.00 of it, so €2.00 remains due." in mail.body
+    assert "Please pay it by 2026-03-15 23:59 (Europe/Berlin)." in mail.body
+    assert "refunded" not in mail.body
+    assert orders.status_label(reload(order)) == ("canceled, fee due", "canceled")
+
+
+def test_cancel_with_fee_unpaid_mails_the_whole_fee_as_due(world, actor):
+    order = factories.order(world.event, [world.ticket], status=N, email="eva@example.org")
+    orders.cancel_order(order, actor=actor, cancellation_fee="5.00")
+    db.session.commit()
+    [mail] = outbox()
+    assert "A cancellation fee of €5.00 applies.\n€5.00 remains due." in mail.body
+
+
+def test_cancel_of_paid_order_without_fee_mails_the_refund_due(world, actor):
+    order = factories.order(world.event, [world.ticket], status=P, email="eva@example.org")
+    orders.cancel_order(order, actor=actor)
+    db.session.commit()
+    [mail] = outbox()
+    assert "The €50.00 you paid is due to be refunded to you." in mail.body
+    assert "cancellation fee" not in mail.body
+
+
 @pytest.mark.parametrize("fee", ["-1", "abc", "1.234"])
 def test_bad_cancellation_fee_is_refused(world, actor, fee):
     order = factories.order(world.event, [world.ticket], status=P)
@@ -286,7 +419,7 @@ def test_reactivate_refused_without_quota(world, actor):
     factories.order(world.event, [world.ticket], status=N)
     order = factories.order(world.event, [world.ticket], status=C)
     db.session.commit()
-    refused(orders.reactivate_order, order, exc=Conflict, actor=actor)
+    refused(orders.reactivate_order, order, exc=Invalid, actor=actor)
 
 
 @pytest.mark.parametrize("status", [N, P, E])
@@ -294,6 +427,30 @@ def test_reactivate_refused_unless_canceled(world, actor, status):
     order = factories.order(world.event, [world.ticket], status=status)
     db.session.commit()
     refused(orders.reactivate_order, order, actor=actor)
+
+
+def test_reactivate_denied_order_goes_back_to_awaiting_approval(world, actor):
+    order = factories.order(world.event, [world.ticket], require_approval=True, paid=True)
+    orders.deny_order(order, actor=actor, send_email=False)
+    db.session.commit()
+    orders.reactivate_order(order, actor=actor)
+    db.session.commit()
+    order = reload(order)
+    # as pretix: paid in full, yet pending, because reactivating never approves a denied order
+    assert (order.status, order.require_approval, order.cancellation_date) == (N, True, None)
+    assert orders.status_label(order) == ("awaiting approval", "approval")
+    assert orders.allowed_actions(order)[:2] == ["approve", "deny"] and "mark_paid" not in orders.allowed_actions(order)
+    entry = db.session.scalar(select(LogEntry).where(LogEntry.action_type == "order.reactivated"))
+    assert entry.data["awaiting_approval"] is True
+
+
+def test_reactivate_refuses_a_seat_blocked_since(world, actor):
+    seat = factories.seat(world.event, "B7")
+    order = factories.order(world.event, [world.ticket], status=C, seats=[seat])
+    seat.blocked = True
+    db.session.commit()
+    error = refused(orders.reactivate_order, order, actor=actor)
+    assert error.message == "Seat B7 is blocked by the organizer and cannot be sold."
 
 
 def test_mark_pending_only_from_paid(world, actor):
@@ -353,7 +510,7 @@ def test_extend_of_expired_order_without_quota_needs_force(world, actor):
     order = factories.order(world.event, [world.ticket], status=E)
     db.session.commit()
     until = date.today() + timedelta(days=3)
-    refused(orders.extend_order, order, exc=Conflict, actor=actor, until=until)
+    refused(orders.extend_order, order, exc=Invalid, actor=actor, until=until)
     orders.extend_order(order, until=until, actor=actor, force=True)
     assert order.status == N
 
@@ -440,6 +597,27 @@ def test_regenerate_secrets_revokes_old_ticket_secrets(world, actor, client):
     assert set(db.session.scalars(select(RevokedSecret.secret))) == old_secrets
     assert client.get(old_link).status_code == 404
     assert client.get(orders.order_url(order).removeprefix("http://backoffice.test")).status_code == 200
+
+
+def test_regenerate_secrets_keeps_a_blocked_ticket_blocked(world, actor):
+    from backoffice.domain.models import BlockedSecret
+    order = factories.order(world.event, [world.ticket, world.ticket])
+    blocked, free = order.all_positions
+    orders.add_block(blocked, actor=actor)
+    db.session.commit()
+    old_blocked, old_free = blocked.secret, free.secret
+    orders.regenerate_secrets(order, actor=actor)
+    db.session.commit()
+    order = reload(order)
+    blocked, free = order.all_positions
+    assert blocked.blocked == ["admin"] and free.blocked is None
+    rows = dict(db.session.execute(select(BlockedSecret.secret, BlockedSecret.blocked)
+                                   .where(BlockedSecret.event_id == world.event.id)).all())
+    # the new secret carries the block; the old one stays blocked and is revoked as well
+    assert rows == {blocked.secret: True, old_blocked: True}
+    assert set(db.session.scalars(select(RevokedSecret.secret))) == {old_blocked, old_free}
+    entry = db.session.scalar(select(LogEntry).where(LogEntry.action_type == "order.secrets_regenerated"))
+    assert entry.data == {"tickets": 2, "blocked_tickets": [1]}
 
 
 def test_resend_link_mails_the_order_page(world, actor):

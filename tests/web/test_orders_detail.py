@@ -356,3 +356,107 @@ def test_detail_query_count_does_not_grow_with_positions(staff, world, count_que
         assert staff.get(big_url).status_code == 200
     assert few.count == many.count, "\n".join(set(many.statements) ^ set(few.statements))
     assert many.count <= 20
+
+
+# --- mark paid settles open payments; cancel with a fee says what happened ---------------------------
+
+def _open_payment(order: Order, provider: str, amount: str, state: str = "pending") -> None:
+    from backoffice.domain.models import OrderPayment
+    db.session.add(OrderPayment(order=order, local_id=len(order.payments) + 1, state=state,
+                                amount=Decimal(amount), provider=provider))
+
+
+def _payment_rows(html: str) -> list[str]:
+    section = html.split('id="order-payments"')[1]
+    return [re.sub(r"<[^>]+>", "|", row).replace("||", "|") for row in
+            re.findall(r'<tr id="payment-\d+">(.*?)</tr>', section, re.S)]
+
+
+def test_mark_paid_cancels_the_pending_bank_transfer_and_totals_add_up(staff, world):
+    order = factories.order(world.event, [world.ticket])
+    _open_payment(order, "banktransfer", "50.00")
+    db.session.commit()
+    response = staff.post(url(order, "mark_paid"), {"seen": seen(order)}, htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    rows = _payment_rows(html)
+    assert len(rows) == 2
+    assert "Bank transfer" in rows[0] and "|canceled|" in rows[0]
+    assert "Manual payment" in rows[1] and "|confirmed|" in rows[1] and "€50.00" in rows[1]
+    assert 'data-total="50.00"' in html and 'data-paid="50.00"' in html and 'data-open="0.00"' in html
+    assert [p.state for p in fresh(order).payments] == ["canceled", "confirmed"]
+
+
+def test_mark_paid_confirms_the_open_manual_payment_of_the_open_amount(staff, world):
+    order = factories.order(world.event, [world.ticket])
+    _open_payment(order, "manual", "50.00", state="created")
+    db.session.commit()
+    html = staff.post(url(order, "mark_paid"), {"seen": seen(order)}, htmx=True).get_data(as_text=True)
+    [row] = _payment_rows(html)
+    assert "Manual payment" in row and "|confirmed|" in row
+    assert 'data-paid="50.00"' in html and 'data-open="0.00"' in html
+    assert [(p.local_id, p.state) for p in fresh(order).payments] == [(1, "confirmed")]
+
+
+def test_cancel_with_fee_on_overpaid_order_says_fee_kept_and_refund_due(staff, world):
+    order = factories.order(world.event, [world.ticket], status=P, fees=[("payment", "29.00")],
+                            email="eva@example.org")
+    db.session.commit()
+    response = staff.post(url(order, "cancel"), {"seen": seen(order), "send_email": "on",
+                                                 "cancellation_fee": "5.00"}, htmx=True)
+    assert response.status_code == 200
+    for html in (response.get_data(as_text=True), staff.get(url(order)).get_data(as_text=True)):
+        summary = html.split('id="order-summary"')[1].split("</section>")[0]
+        assert '<span class="badge status-canceled">canceled, fee kept</span>' in summary
+        assert "status-paid" not in summary
+        assert "Canceled with a cancellation fee</strong> of €5.00:" in summary
+        assert "the fee was kept from the payment, €74.00 is due for refund." in summary
+        assert 'data-total="5.00"' in summary and 'data-paid="79.00"' in summary and 'data-open="-74.00"' in summary
+    [mail] = mails()
+    assert "We kept a cancellation fee of €5.00 from your payment of €79.00." in mail.body
+    assert "The remaining €74.00 is due to be refunded to you." in mail.body
+    assert "remains due" not in mail.body
+
+
+def test_cancel_with_fee_not_covered_says_what_remains_due(staff, world):
+    order = factories.order(world.event, [world.ticket], status=N, email="eva@example.org")
+    db.session.commit()
+    staff.post(url(order, "cancel"), {"seen": seen(order), "send_email": "on", "cancellation_fee": "5.00"},
+               htmx=True)
+    summary = staff.get(url(order)).get_data(as_text=True).split('id="order-summary"')[1].split("</section>")[0]
+    assert '<span class="badge status-canceled">canceled, fee due</span>' in summary
+    assert "status-pending" not in summary
+    assert "€5.00 of it remains due." in summary and "refund" not in summary.split("Canceled with")[1]
+    [mail] = mails()
+    assert "A cancellation fee of €5.00 applies.\n€5.00 remains due." in mail.body
+
+
+def test_canceled_with_fee_reads_the_same_in_the_list(staff, world):
+    order = factories.order(world.event, [world.ticket], status=P)
+    db.session.commit()
+    staff.post(url(order, "cancel"), {"seen": seen(order), "cancellation_fee": "5.00"}, htmx=True)
+    row = staff.get("/demo/events/conf/orders/").get_data(as_text=True).split(f'id="order-row-{order.code}"')[1]
+    assert '<span class="badge status-canceled">canceled, fee kept</span>' in row.split("</tr>")[0]
+
+
+def test_reactivating_a_denied_order_brings_it_back_to_approval(staff, world):
+    # paid before it was denied: reactivating must still not skip the approval
+    order = factories.order(world.event, [world.ticket], require_approval=True, paid=True, email="f@example.org")
+    db.session.commit()
+    staff.post(url(order, "deny"), {"seen": seen(order)}, htmx=True)
+    response = staff.post(url(order, "reactivate"), {"seen": seen(fresh(order))}, htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "status-approval" in html.split("</h1>")[0]
+    assert (fresh(order).status, fresh(order).require_approval) == (N, True)
+    assert re.search(r'<summary class="btn btn-sm btn-primary">Approve', html)
+
+
+def test_mark_paid_of_expired_order_with_a_blocked_seat_is_refused(staff, world):
+    seat = factories.seat(world.event, "C3")
+    order = factories.order(world.event, [world.ticket], status=E, seats=[seat])
+    seat.blocked = True
+    db.session.commit()
+    response = staff.post(url(order, "mark_paid"), {"seen": seen(order)}, htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Seat C3 is blocked by the organizer and cannot be sold." in html
+    assert fresh(order).status == E and fresh(order).payments == []

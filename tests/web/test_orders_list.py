@@ -292,3 +292,49 @@ def test_list_query_count_does_not_grow_with_rows(staff, world, count_queries, u
         assert staff.get(url).status_code == 200
     assert few.count == many.count, many.statements
     assert many.count <= 12
+
+
+def _row_of(html: str, code: str) -> str:
+    return html.split(f'id="order-row-{code}"')[1].split("</tr>")[0]
+
+
+def test_include_canceled_fees_shows_canceled_fees_in_the_row_and_the_csv(staff, world):
+    order = factories.order(world.event, [world.ticket], fees=[("payment", "2.00"), ("other", "3.00")])
+    order.all_fees[1].canceled = True
+    db.session.commit()
+    plain = _row_of(staff.get(LIST).get_data(as_text=True), order.code)
+    with_canceled = _row_of(staff.get(f"{LIST}?include_canceled_fees=true").get_data(as_text=True), order.code)
+    assert "fees €2.00" in plain and "fees €5.00" not in plain
+    assert "fees €5.00" in with_canceled
+
+    def csv_fees(query):
+        body = staff.get(f"{LIST}export.csv?{query}").get_data().decode("utf-8").removeprefix("\ufeff")
+        header, row = list(csv.reader(io.StringIO(body)))
+        return row[header.index("fees")]
+
+    assert (csv_fees(""), csv_fees("include_canceled_fees=true")) == ("2.00", "5.00")
+
+
+def test_organizer_wide_csv_is_the_organizer_wide_list_with_its_filters(staff, world):
+    import re
+    other_event = factories.event(world.organizer, slug="other", name="Other Event")
+    other_item = factories.item(other_event)
+    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    made = [factories.order(ev, [it], status=s, when=base + timedelta(hours=i))
+            for i, (ev, it, s) in enumerate([(world.event, world.ticket, P), (other_event, other_item, P),
+                                             (world.event, world.ticket, N), (other_event, other_item, C),
+                                             (other_event, other_item, P)])]
+    rival = factories.organizer(slug="rival")
+    rival_event = factories.event(rival, slug="conf")
+    factories.order(rival_event, [factories.item(rival_event)], status=P)
+    db.session.commit()
+    for query in ("", "status=p", "status=p&sort=-code", "status=n&status=c&sort=datetime"):
+        html = staff.get(f"/demo/orders/?{query}").get_data(as_text=True)
+        listed_codes = re.findall(r'data-code="([A-Z0-9]+)"', html)
+        body = staff.get(f"/demo/orders/export.csv?{query}").get_data().decode("utf-8").removeprefix("\ufeff")
+        rows = list(csv.reader(io.StringIO(body)))
+        assert [r[1] for r in rows[1:]] == listed_codes, query
+        assert {r[0] for r in rows[1:]} <= {"conf", "other"}
+    assert len(re.findall(r'data-code="', staff.get("/demo/orders/?status=p").get_data(as_text=True))) == 3
+    assert {o.code for o in made} == set(re.findall(r'data-code="([A-Z0-9]+)"',
+                                                    staff.get("/demo/orders/").get_data(as_text=True)))
