@@ -9,8 +9,6 @@ import hashlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import phonenumbers
-from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
@@ -18,15 +16,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..extensions import db
-from . import audit, codes, tx
+from . import audit, codes, contact, tx
 from .audit import Actor
-from .errors import Conflict, Invalid, NotFound
+from .errors import STALE_CUSTOMER_MESSAGE, Conflict, FieldErrors, Invalid, NotFound
 from .models import (Customer, CustomerTag, Event, LogEntry, Order, Organizer, OutboxEmail,
                      utcnow)
 from .names import clean_name_parts, derive_name
 from .passwords import UNUSABLE, hash_password, verify_password
 
 PASSWORD_LINK_VALID = timedelta(days=7)
+BLOCKED_LINK_MESSAGE = ("This account is blocked, so no password link can be sent. "
+                        "Activate the account first if the customer may log in again.")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 MAX_TAG_LENGTH = 100
@@ -75,13 +75,28 @@ def get_customer(organizer: Organizer, identifier: str, *, for_update: bool = Fa
     return customer
 
 
-def customer_orders(customer: Customer, limit: int = MAX_ORDERS_SHOWN + 1) -> list[Order]:
-    """The customer's orders across all events, newest first, with their event."""
+def customer_orders(customer: Customer, limit: int = MAX_ORDERS_SHOWN + 1,
+                    event_ids: list[int] | None = None) -> list[Order]:
+    """The customer's orders across all events, newest first, with their event.
+
+    `event_ids` limits them to the events whose orders the reader may see (None: all events).
+    """
     stmt = (select(Order).where(Order.customer_id == customer.id)
             .join(Order.event).where(Event.organizer_id == customer.organizer_id)
             .options(contains_eager(Order.event))
             .order_by(Order.datetime.desc(), Order.id.desc()).limit(limit))
+    if event_ids is not None:
+        stmt = stmt.where(Order.event_id.in_(event_ids))
     return list(db.session.scalars(stmt))
+
+
+def count_hidden_orders(customer: Customer, event_ids: list[int] | None) -> int:
+    """How many of the customer's orders lie in events outside `event_ids` (None: all visible)."""
+    if event_ids is None:
+        return 0
+    stmt = (select(func.count()).select_from(Order)
+            .where(Order.customer_id == customer.id, Order.event_id.not_in(event_ids)))
+    return db.session.scalar(stmt) or 0
 
 
 def count_orders(customer: Customer) -> int:
@@ -122,24 +137,9 @@ def clean_email(raw: Any, *, required: bool = True) -> str | None:
         raise Invalid(f"'{raw[:100]}' is not a valid email address: {e}", code="email_invalid", field="email")
 
 
-def clean_phone(raw: Any) -> str | None:
-    """Any common way of writing an international number, stored as E.164 (+4930…)."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    if not isinstance(raw, str) or len(raw) > 64:
-        raise Invalid("This is not a phone number.", code="phone_invalid", field="phone")
-    text = raw.strip()
-    if text.startswith("00"):
-        text = "+" + text[2:]
-    message = (f"'{text[:40]}' is not a valid phone number. Write it in international format, "
-               "starting with + and the country code, e.g. +49 30 1234567.")
-    try:
-        number = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException:
-        raise Invalid(message, code="phone_invalid", field="phone")
-    if not phonenumbers.is_valid_number(number):
-        raise Invalid(message, code="phone_invalid", field="phone")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+def clean_phone(raw: Any, region: str | None = None) -> str | None:
+    """International numbers, or national ones of `region` (the organizer's country), as E.164."""
+    return contact.parse_phone(raw, region)
 
 
 def clean_locale(organizer: Organizer, raw: Any) -> str:
@@ -165,13 +165,7 @@ def clean_text(field: str, raw: Any) -> str | None:
 
 
 def clean_country(raw: Any) -> str | None:
-    if raw is None or raw == "":
-        return None
-    value = str(raw).strip().upper()
-    if value not in Locale("en").territories or not (len(value) == 2 and value.isalpha()):
-        raise Invalid(f"'{str(raw)[:20]}' is not a country code (two letters, e.g. DE).",
-                      code="country_invalid", field="country")
-    return value
+    return contact.clean_country(raw)
 
 
 def clean_date_of_birth(raw: Any, today: date) -> date | None:
@@ -236,13 +230,14 @@ def _ensure_email_free(organizer: Organizer, email: str | None, customer_id: int
     if customer_id is not None:
         stmt = stmt.where(Customer.id != customer_id)
     if db.session.scalar(stmt.limit(1)) is not None:
-        raise Conflict(f"Another customer already uses the email address {email}.",
-                       code="email_taken", field="email")
+        # invalid, not a conflict: the input is wrong, whoever was first
+        raise Invalid(f"Another customer already uses the email address {email}.",
+                      code="email_taken", field="email")
 
 
 def _ensure_not_anonymized(customer: Customer) -> None:
     if customer.is_anonymized:
-        raise Conflict("This customer was anonymized; the record cannot be changed any more.",
+        raise Invalid("This customer was anonymized; the record cannot be changed any more.",
                        code="customer_anonymized")
 
 
@@ -252,8 +247,8 @@ def _flush_checking_email(email: str | None) -> None:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise Conflict(f"Another customer already uses the email address {email}.",
-                       code="email_taken", field="email")
+        raise Invalid(f"Another customer already uses the email address {email}.",
+                      code="email_taken", field="email")
 
 
 def _new_identifier(organizer: Organizer) -> str:
@@ -266,37 +261,74 @@ def _new_identifier(organizer: Organizer) -> str:
     raise Conflict("Could not find a free customer identifier; try again.", code="identifier_exhausted")
 
 
-def _clean_fields(organizer: Organizer, fields: dict, today: date) -> dict:
-    """Validate the editable fields present in `fields` into column values."""
-    unknown = set(fields) - set(EDITABLE)
-    read_only = unknown & set(READ_ONLY)
-    if read_only:
-        name = sorted(read_only)[0]
-        raise Invalid(f"The field '{name}' cannot be changed.", code="read_only", field=name)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise Invalid(f"There is no customer field '{name}'.", code="unknown_field", field=name)
+def _clean_fields(organizer: Organizer, fields: dict, today: date, errors: FieldErrors | None = None) -> dict:
+    """Validate the editable fields present in `fields` into column values.
+
+    Every refused field is collected, so that a form can show all of them at once; refused
+    fields are missing from the result. Without `errors`, the refusals are raised here.
+    """
+    own_errors = errors is None
+    errors = FieldErrors() if errors is None else errors
+    for name in sorted(set(fields) - set(EDITABLE)):
+        with errors.check(name):
+            if name in READ_ONLY:
+                raise Invalid(f"The field '{name}' cannot be changed.", code="read_only", field=name)
+            raise Invalid(f"There is no customer field '{name}'.", code="unknown_field", field=name)
     values: dict = {}
     for field, raw in fields.items():
-        if field == "email":
-            values["email"] = clean_email(raw)
-        elif field == "phone":
-            values["phone"] = clean_phone(raw)
-        elif field == "name_parts":
-            values["name_parts"], values["name_cached"] = clean_name(organizer, raw)
-        elif field == "locale":
-            values["locale"] = clean_locale(organizer, raw)
-        elif field == "country":
-            values["country"] = clean_country(raw)
-        elif field == "date_of_birth":
-            values["date_of_birth"] = clean_date_of_birth(raw, today)
-        elif field in ("is_active", "is_verified"):
-            values[field] = clean_bool(field, raw)
-        elif field == "marketing_consent":
-            values[field] = clean_bool(field, raw, nullable=True)
-        else:
-            values[field] = clean_text(field, raw)
+        if field in EDITABLE:
+            with errors.check(field):
+                values.update(_clean_field(organizer, field, raw, today))
+    if own_errors:
+        errors.raise_if_any()
     return values
+
+
+def _clean_field(organizer: Organizer, field: str, raw: Any, today: date) -> dict:
+    if field == "email":
+        return {"email": clean_email(raw)}
+    if field == "phone":
+        return {"phone": clean_phone(raw, contact.default_region(organizer))}
+    if field == "name_parts":
+        parts, name = clean_name(organizer, raw)
+        return {"name_parts": parts, "name_cached": name}
+    if field == "locale":
+        return {"locale": clean_locale(organizer, raw)}
+    if field == "country":
+        return {"country": clean_country(raw)}
+    if field == "date_of_birth":
+        return {"date_of_birth": clean_date_of_birth(raw, today)}
+    if field in ("is_active", "is_verified"):
+        return {field: clean_bool(field, raw)}
+    if field == "marketing_consent":
+        return {field: clean_bool(field, raw, nullable=True)}
+    return {field: clean_text(field, raw)}
+
+
+def _touch(customer: Customer, now: datetime) -> None:
+    """Move `last_modified`, strictly forward: a form that saw the old value must notice."""
+    previous = customer.last_modified
+    if previous is not None and now <= previous:
+        now = previous + timedelta(microseconds=1)
+    customer.last_modified = now
+
+
+def ensure_unchanged(customer: Customer, seen: str | None) -> None:
+    """Refuse when the form that sent a change showed an older state of the customer.
+
+    `seen` is the ISO timestamp of `last_modified` the form was rendered with (None or "" when
+    the client sent none, e.g. an API client that accepts last-write-wins).
+    """
+    if seen and seen != customer.last_modified.isoformat():
+        raise Conflict(STALE_CUSTOMER_MESSAGE, code="stale")
+
+
+def _lock(customer: Customer) -> Customer:
+    """The customer's row, locked for this transaction (PostgreSQL) and read fresh."""
+    locked = tx.lock(Customer, customer.id)
+    if locked is None:
+        raise NotFound("There is no customer with this identifier.", code="customer_not_found")
+    return locked
 
 
 def _apply_consent(customer: Customer, consent: bool | None, now: datetime) -> None:
@@ -320,11 +352,18 @@ def create_customer(*, organizer: Organizer, actor: Actor, email: Any, password:
     fields["email"] = email
     fields.setdefault("locale", None)
     fields.setdefault("name_parts", None)
-    values = _clean_fields(organizer, fields, now.date())
+    errors = FieldErrors()
+    values = _clean_fields(organizer, fields, now.date(), errors)
     if password not in (None, ""):
-        password = clean_password(password)
-    clean_tags = _unique_tags(tags or [])
-    _ensure_email_free(organizer, values["email"])
+        with errors.check("password"):
+            password = clean_password(password)
+    clean_tags: list[str] = []
+    with errors.check("tags"):
+        clean_tags = _unique_tags(tags or [])
+    if "email" in values:
+        with errors.check("email"):
+            _ensure_email_free(organizer, values["email"])
+    errors.raise_if_any()
 
     consent = values.pop("marketing_consent", None)
     customer = Customer(organizer=organizer, identifier=_new_identifier(organizer), date_joined=now,
@@ -346,7 +385,10 @@ def create_customer(*, organizer: Organizer, actor: Actor, email: Any, password:
 def _unique_tags(raw_tags: list[str]) -> list[str]:
     tags: list[str] = []
     for raw in raw_tags:
-        tag = clean_tag(raw)
+        try:
+            tag = clean_tag(raw)
+        except Invalid as e:
+            raise Invalid(e.message, code=e.code, field="tags") from None
         if tag.lower() not in {t.lower() for t in tags}:
             tags.append(tag)
     if len(tags) > MAX_TAGS:
@@ -354,13 +396,24 @@ def _unique_tags(raw_tags: list[str]) -> list[str]:
     return tags
 
 
-def update_customer(customer: Customer, *, actor: Actor, now: datetime | None = None, **fields: Any) -> dict:
-    """Change any of EDITABLE. Returns {field: {"old", "new"}} of what really changed."""
+def update_customer(customer: Customer, *, actor: Actor, now: datetime | None = None,
+                    seen_last_modified: str | None = None, **fields: Any) -> dict:
+    """Change any of EDITABLE. Returns {field: {"old", "new"}} of what really changed.
+
+    `seen_last_modified` is the customer's `last_modified` as the editing form showed it: a save
+    from a form opened before someone else's change is refused instead of overwriting it. The
+    check runs on the locked row, so two saves at the same moment cannot both pass it.
+    """
     now = now or utcnow()
+    customer = _lock(customer)
     _ensure_not_anonymized(customer)
-    values = _clean_fields(customer.organizer, fields, now.date())
+    ensure_unchanged(customer, seen_last_modified)
+    errors = FieldErrors()
+    values = _clean_fields(customer.organizer, fields, now.date(), errors)
     if "email" in values:
-        _ensure_email_free(customer.organizer, values["email"], customer.id)
+        with errors.check("email"):
+            _ensure_email_free(customer.organizer, values["email"], customer.id)
+    errors.raise_if_any()
     changed: dict = {}
     consent = values.pop("marketing_consent", customer.marketing_consent)
     values.pop("name_cached", None)
@@ -376,21 +429,32 @@ def update_customer(customer: Customer, *, actor: Actor, now: datetime | None = 
         _apply_consent(customer, consent, now)
     if not changed:
         return changed
-    customer.last_modified = now
+    _touch(customer, now)
     _flush_checking_email(customer.email)
     audit.log(actor, customer, "customer.changed", data={"changed": changed}, now=now)
     return changed
 
 
 def set_active(customer: Customer, *, active: bool, actor: Actor, now: datetime | None = None) -> bool:
-    """Activate or block an account. Returns False when it already was in that state."""
+    """Activate or block an account. Returns False when it already was in that state.
+
+    Blocking also ends a password link that is still valid: a blocked account must not be
+    taken over through a mail that is still lying in someone's inbox, even after it is
+    activated again (then staff send a new link).
+    """
     now = now or utcnow()
     _ensure_not_anonymized(customer)
     if customer.is_active == active:
         return False
     customer.is_active = active
-    customer.last_modified = now
-    audit.log(actor, customer, "customer.activated" if active else "customer.deactivated", now=now)
+    data = None
+    if not active and customer.password_token_hash is not None:
+        if customer.password_token_expires is not None and customer.password_token_expires > now:
+            data = {"password link": "no longer works"}
+        customer.password_token_hash = None
+        customer.password_token_expires = None
+    _touch(customer, now)
+    audit.log(actor, customer, "customer.activated" if active else "customer.deactivated", data=data, now=now)
     return True
 
 
@@ -404,7 +468,7 @@ def add_tag(customer: Customer, *, tag: Any, actor: Actor, now: datetime | None 
         raise Invalid(f"A customer may have at most {MAX_TAGS} tags.", code="too_many_tags", field="tag")
     customer.tag_rows.append(CustomerTag(organizer_id=customer.organizer_id, name=name))
     customer.tag_rows.sort(key=lambda t: t.name)
-    customer.last_modified = now
+    _touch(customer, now)
     audit.log(actor, customer, "customer.tag_added", data={"tag": name}, now=now)
     return name
 
@@ -416,7 +480,7 @@ def remove_tag(customer: Customer, *, tag: str, actor: Actor, now: datetime | No
     if row is None:
         raise NotFound(f"This customer has no tag '{str(tag)[:100]}' (any more).", code="tag_not_found", field="tag")
     customer.tag_rows.remove(row)
-    customer.last_modified = now
+    _touch(customer, now)
     audit.log(actor, customer, "customer.tag_removed", data={"tag": row.name}, now=now)
 
 
@@ -476,8 +540,7 @@ def send_password_link(customer: Customer, *, actor: Actor, now: datetime | None
     if not customer.email:
         raise Invalid("This customer has no email address to send the link to.", code="no_email")
     if not customer.is_active:
-        raise Conflict("This account is blocked. Activate it before sending a password link.",
-                       code="customer_blocked")
+        raise Invalid(BLOCKED_LINK_MESSAGE, code="customer_blocked")
     token = codes.url_token()
     had_account = bool(customer.password_hash)
     customer.password_token_hash = _token_hash(token)

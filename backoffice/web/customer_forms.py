@@ -4,11 +4,12 @@ next to the field they concern."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, EmailField, PasswordField, SelectField, StringField,
+from wtforms import (BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField,
                      TextAreaField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.widgets import DateInput
 
+from ..domain import contact
 from ..domain.models import Customer, Organizer
 from ..domain.names import scheme_fields
 
@@ -18,7 +19,7 @@ CONSENT_VALUES = {"": None, "in": True, "out": False}
 
 class CustomerForm(FlaskForm):
     email = EmailField("Email")
-    phone = StringField("Phone", description="International format, e.g. +49 30 1234567")
+    phone = StringField("Phone")
     # the domain checks the value and explains a wrong one in its own words
     locale = SelectField("Language", validate_choice=False)
     company = StringField("Company")
@@ -27,8 +28,10 @@ class CustomerForm(FlaskForm):
     zipcode = StringField("Postal code")
     city = StringField("City")
     state = StringField("State")
-    country = StringField("Country", description="Two letters, e.g. DE")
-    date_of_birth = DateField("Date of birth", validators=[Optional()])
+    # the domain checks the code; the select offers every country by name
+    country = SelectField("Country", validate_choice=False)
+    # read as text and checked by the domain, so a bad date is reported with the other mistakes
+    date_of_birth = StringField("Date of birth", widget=DateInput())
     external_identifier = StringField("External identifier")
     notes = TextAreaField("Notes", description="Internal; the customer never sees them")
     is_verified = BooleanField("Email address verified")
@@ -53,9 +56,44 @@ class CustomerForm(FlaskForm):
         """The form field a domain error belongs to (None: show it at the top)."""
         if domain_field == "name_parts":
             return self.name_fields()[0]
-        if domain_field and domain_field in self._fields:
+        if domain_field and domain_field in self._fields and domain_field not in ("csrf_token", "seen"):
             return self[domain_field]
         return None
+
+    def visible_fields(self):
+        return [f for f in self if f.type not in ("CSRFTokenField", "HiddenField")]
+
+    def differences(self, customer: Customer) -> list[tuple[str, str, str]]:
+        """(label, current value, value in the form) of every field where they differ."""
+        current = _initial_data(customer, type(self))
+        rows = []
+        for f in self.visible_fields():
+            if f.name not in current:
+                continue
+            now, typed = current[f.name], f.data
+            if _same(now, typed):
+                continue
+            rows.append((f.label.text, _shown(f, now), _shown(f, typed)))
+        return rows
+
+
+def _same(a, b) -> bool:
+    return (a if a not in ("", None) else None) == (b if b not in ("", None) else None) or str(a) == str(b)
+
+
+def _shown(field, value) -> str:
+    if value in (None, ""):
+        return "(empty)"
+    if field.type == "BooleanField":
+        return "yes" if value else "no"
+    if field.type == "SelectField":
+        return next((c.label for c in field.choices if c.value == value), str(value))
+    return str(value)
+
+
+class EditCustomerForm(CustomerForm):
+    #: the customer's last_modified when the form was opened: a save from an older state is refused
+    seen = HiddenField()
 
 
 class CreateCustomerForm(CustomerForm):
@@ -76,17 +114,38 @@ def _with_name_fields(base: type[CustomerForm], scheme: str) -> type[CustomerFor
 def _initial_data(customer: Customer, form_class: type[CustomerForm]) -> dict:
     data = {name: getattr(customer, name) for name in form_class.DOMAIN_FIELDS}
     data["marketing_consent"] = {None: "", True: "in", False: "out"}[customer.marketing_consent]
+    data["date_of_birth"] = customer.date_of_birth.isoformat() if customer.date_of_birth else ""
+    data["country"] = customer.country or ""
     for key, _ in form_class.scheme:
         data[f"name_{key}"] = (customer.name_parts or {}).get(key)
     return data
 
 
+def _country_choices(current: str | None) -> list[SelectChoice]:
+    choices = [SelectChoice("", "—")] + [SelectChoice(code, name) for code, name in contact.country_choices()]
+    if current and current not in {c.value for c in choices}:
+        choices.append(SelectChoice(current, current))  # an old value the list does not know
+    return choices
+
+
+def _phone_hint(organizer: Organizer) -> str:
+    region = contact.default_region(organizer)
+    if region is None:
+        return "International format, e.g. +49 30 1234567"
+    return f"With the country code (+…), or as a number in {contact.country_name(region)}"
+
+
 def customer_form(organizer: Organizer, customer: Customer | None = None) -> CustomerForm:
     """The create form (no customer) or the edit form of `customer`, with the organizer's name
     fields and languages. On a POST it reads what was sent."""
-    base = CreateCustomerForm if customer is None else CustomerForm
+    base = CreateCustomerForm if customer is None else EditCustomerForm
     form_class = _with_name_fields(base, organizer.name_scheme or "full")
-    data = _initial_data(customer, form_class) if customer is not None else None
+    data = None
+    if customer is not None:
+        data = _initial_data(customer, form_class)
+        data["seen"] = customer.last_modified.isoformat()
     form = form_class(data=data)
     form.locale.choices = [SelectChoice(code, code) for code in (organizer.locales or ["en"])]
+    form.country.choices = _country_choices(form.country.data)
+    form.phone.description = _phone_hint(organizer)
     return form

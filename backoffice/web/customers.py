@@ -13,12 +13,13 @@ from flask import (Blueprint, abort, flash, g, redirect, render_template, reques
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
+from ..domain import contact
 from ..domain import customer_queries as queries
 from ..domain import customers
 from ..domain.errors import DomainError, NotFound
 from ..domain.models import Customer
 from ..domain.names import scheme_fields
-from ..domain.permissions import Permission
+from ..domain.permissions import Permission, visible_event_ids
 from ..extensions import db
 from .access import can, current_actor, require
 from .csv_export import csv_response
@@ -47,6 +48,17 @@ def order_link(order) -> str | None:
         return url_for("orders.detail", organizer=g.organizer.slug, event=order.event.slug, code=order.code)
     except BuildError:
         return None
+
+
+@bp.app_template_global()
+def country_choices() -> list[tuple[str, str]]:
+    """(ISO code, name) of every country, for country selects."""
+    return contact.country_choices()
+
+
+@bp.app_template_filter()
+def country_name(code: str | None) -> str:
+    return contact.country_name(code)
 
 
 @bp.app_template_filter()
@@ -154,12 +166,17 @@ def export_csv(organizer):
 # --- create ------------------------------------------------------------------------------------
 
 def _apply_error(form, e: DomainError) -> str | None:
-    """Put a domain error next to its field; returns it when it belongs to no field."""
-    field = form.field_for(e.field)
-    if field is None:
+    """Put each of the error's field messages next to its field; returns what belongs to no field."""
+    if e.code == "stale":
         return e.message
-    field.errors = list(field.errors) + [e.message]
-    return None
+    leftover = []
+    for name, message in (e.errors or {None: e.message}).items():
+        field = form.field_for(name)
+        if field is None:
+            leftover.append(message)
+        else:
+            field.errors = list(field.errors) + [message]
+    return " ".join(leftover) or None
 
 
 @bp.route("/<organizer>/customers/new", methods=["GET", "POST"])
@@ -189,9 +206,12 @@ def create(organizer):
 # --- detail ------------------------------------------------------------------------------------
 
 def _detail_context(customer: Customer, **extra) -> dict:
-    orders = customers.customer_orders(customer)
+    # only orders of events the reader may see orders of; the others are just counted
+    event_ids = visible_event_ids(g.teams, customer.organizer, Permission.VIEW_ORDERS)
+    orders = customers.customer_orders(customer, event_ids=event_ids)
     return dict(customer=customer, orders=orders[:customers.MAX_ORDERS_SHOWN],
                 more_orders=len(orders) > customers.MAX_ORDERS_SHOWN,
+                hidden_orders=customers.count_hidden_orders(customer, event_ids),
                 entries=customers.customer_history(customer), all_tags=customers.organizer_tags(customer.organizer),
                 scheme=scheme_fields(customer.organizer.name_scheme),
                 may_change=can(Permission.CHANGE_CUSTOMERS), **extra)
@@ -204,14 +224,17 @@ def detail(organizer, identifier):
     return render_template("customers/detail.html", **_detail_context(customer))
 
 
-def _panel(template: str, customer: Customer, *, status: int = 200, **context):
-    """One region of the detail page; on success also the header and history, out of band."""
+def _panel(template: str, customer: Customer, *, status: int = 200, also: tuple[str, ...] = (), **context):
+    """One region of the detail page; on success also the header, history and the regions
+    in `also` (which the change affects too), out of band."""
     common = dict(customer=customer, may_change=True, scheme=scheme_fields(customer.organizer.name_scheme))
     html = render_template(template, **common, **context)
     if status != 200:
         return html, status
     if template != "customers/_header.html":
         html += render_template("customers/_header.html", oob=True, **common)
+    for other in also:
+        html += render_template(other, oob=True, **common)
     html += render_template("customers/_history_panel.html", oob=True, entries=customers.customer_history(customer))
     return html, status
 
@@ -227,7 +250,8 @@ def _refused(customer: Customer, e: DomainError):
     return redirect(url_for(".detail", organizer=customer.organizer.slug, identifier=customer.identifier), 303)
 
 
-def _action(organizer, identifier: str, template: str, change, success: str, **context):
+def _action(organizer, identifier: str, template: str, change, success: str, also: tuple[str, ...] = (),
+            **context):
     """Run `change(customer)` for an inline action and answer with `template`."""
     customer = _customer_or_404(organizer, identifier, for_update=True)
     try:
@@ -240,7 +264,8 @@ def _action(organizer, identifier: str, template: str, change, success: str, **c
         customer = _customer_or_404(organizer, identifier)
         return _panel(template, customer, status=422, error=e.message, **context)
     message = success(result) if callable(success) else success
-    response = _done(customer, message) if not is_htmx() else _panel(template, customer, notice=message, **context)
+    response = (_done(customer, message) if not is_htmx()
+                else _panel(template, customer, notice=message, also=also, **context))
     _commit()
     return response
 
@@ -279,14 +304,18 @@ def profile(organizer, identifier):
 @bp.post("/<organizer>/customers/<identifier>/edit")
 @require(Permission.CHANGE_CUSTOMERS)
 def save(organizer, identifier):
-    customer = _customer_or_404(organizer, identifier, for_update=True)
+    customer = _customer_or_404(organizer, identifier)
     form = customer_form(organizer, customer)
     error = None
+    stale = False
     if form.validate_on_submit():
         try:
-            changed = customers.update_customer(customer, actor=current_actor(), **form.values())
+            # update_customer locks the row and compares `seen` with it
+            changed = customers.update_customer(customer, actor=current_actor(), seen_last_modified=form.seen.data,
+                                                **form.values())
         except DomainError as e:
             db.session.rollback()
+            stale = e.code == "stale"
             error = _apply_error(form, e)
         else:
             message = ("Saved: " + ", ".join(customers.LABELS.get(k, k) for k in changed) + "."
@@ -296,9 +325,13 @@ def save(organizer, identifier):
             _commit()
             return response
     customer = _customer_or_404(organizer, identifier)
-    if is_htmx():
-        return render_template("customers/_profile_form.html", customer=customer, form=form, error=error), 422
-    return render_template("customers/edit.html", customer=customer, form=form, error=error), 422
+    context = dict(customer=customer, form=form, error=error)
+    if stale:
+        # what the other person saved, beside what was typed; saving again applies the typed values
+        form.seen.data = customer.last_modified.isoformat()
+        context["differences"] = form.differences(customer)
+    template = "customers/_profile_form.html" if is_htmx() else "customers/edit.html"
+    return render_template(template, stale=stale, **context), 422
 
 
 # --- inline actions ----------------------------------------------------------------------------
@@ -314,8 +347,12 @@ def set_active(organizer, identifier):
     def success(changed):
         if not changed:
             return "The account was already " + ("active." if active else "blocked.")
-        return "Account activated." if active else "Account blocked: the customer can no longer log in."
-    return _action(organizer, identifier, "customers/_header.html", change, success)
+        if active:
+            return "Account activated."
+        return "Account blocked: the customer can no longer log in, and a password link sent earlier no longer works."
+    # the account panel changes too: no password link for a blocked account
+    return _action(organizer, identifier, "customers/_header.html", change, success,
+                   also=("customers/_account.html",))
 
 
 @bp.post("/<organizer>/customers/<identifier>/tags")

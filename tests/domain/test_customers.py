@@ -64,9 +64,10 @@ def test_create_refuses_malformed_email(world, actor, email):
 
 def test_email_is_unique_per_organizer_ignoring_case(world, actor):
     create(world, actor, email="anna@example.org")
-    with pytest.raises(Conflict) as e:
+    with pytest.raises(Invalid) as e:  # the seeds answer 400: the input is wrong, not the timing
         create(world, actor, email="ANNA@Example.org")
     assert "already uses" in e.value.message and e.value.field == "email"
+    assert e.value.kind == "invalid" and e.value.status == 400
 
 
 def test_same_email_is_fine_at_another_organizer(world, actor):
@@ -197,8 +198,9 @@ def test_update_without_changes_writes_nothing(world, actor):
 def test_update_refuses_an_email_of_another_customer(world, actor):
     create(world, actor, email="taken@example.org")
     c = create(world, actor)
-    with pytest.raises(Conflict):
+    with pytest.raises(Invalid) as e:
         customers.update_customer(c, actor=actor, email="TAKEN@example.org")
+    assert e.value.code == "email_taken" and e.value.status == 400
 
 
 def test_update_keeps_own_email_with_other_case(world, actor):
@@ -331,7 +333,7 @@ def test_anonymized_customer_cannot_be_changed(world, actor):
                    lambda: customers.set_active(c, active=True, actor=actor),
                    lambda: customers.add_tag(c, tag="x", actor=actor),
                    lambda: customers.send_password_link(c, actor=actor)):
-        with pytest.raises(Conflict):
+        with pytest.raises(Invalid, match="was anonymized"):
             change()
 
 
@@ -344,7 +346,8 @@ def test_anonymized_email_can_be_used_again(world, actor):
 # --- password link -----------------------------------------------------------------------------
 
 def token_of(mail: OutboxEmail) -> str:
-    return mail.body.split("/set-password/")[1].split()[0]
+    # the outbox shows the link hidden; the copy to deliver has it
+    return (mail.body_to_send or mail.body).split("/set-password/")[1].split()[0]
 
 
 def test_password_link_sets_a_password_once(world, actor):
@@ -394,7 +397,7 @@ def test_link_needs_an_email_and_an_active_account(world, actor):
         customers.send_password_link(c, actor=actor)
     c.email = "x@example.org"
     customers.set_active(c, active=False, actor=actor)
-    with pytest.raises(Conflict):
+    with pytest.raises(Invalid, match="account is blocked"):
         customers.send_password_link(c, actor=actor)
 
 
@@ -419,3 +422,121 @@ def test_every_change_is_in_the_log_table(world, actor):
     customers.set_active(c, active=False, actor=actor)
     actions = db.session.scalars(select(LogEntry.action_type).where(LogEntry.object_id == c.id)).all()
     assert sorted(actions) == ["customer.created", "customer.deactivated", "customer.tag_added"]
+
+
+# --- every field error at once -----------------------------------------------------------------
+
+def test_create_reports_every_bad_field_at_once(world, actor):
+    create(world, actor, email="taken@example.org")
+    with pytest.raises(Invalid) as e:
+        create(world, actor, email="TAKEN@example.org", phone="call me", date_of_birth="2020-02-31",
+               country="XX", password="short", tags=["a,b"])
+    assert set(e.value.errors) == {"email", "phone", "date_of_birth", "country", "password", "tags"}
+    assert "already uses" in e.value.errors["email"] and "phone number" in e.value.errors["phone"]
+    assert e.value.status == 400
+    assert db.session.scalar(select(Customer).where(Customer.email == "TAKEN@example.org")) is None
+
+
+def test_update_reports_every_bad_field_and_changes_nothing(world, actor):
+    c = create(world, actor)
+    db.session.commit()
+    with pytest.raises(Invalid) as e:
+        customers.update_customer(c, actor=actor, email="nope", phone="12", city="x" * 300, company="Fine Co")
+    assert set(e.value.errors) == {"email", "phone", "city"}
+    db.session.rollback()
+    c = db.session.get(Customer, c.id)
+    assert (c.email, c.company) == ("anna@example.org", None)
+
+
+def test_one_bad_field_keeps_its_own_message_and_code(world, actor):
+    with pytest.raises(Invalid) as e:
+        create(world, actor, phone="call me")
+    assert e.value.field == "phone" and e.value.code == "phone_invalid"
+    assert e.value.message == e.value.errors["phone"]
+
+
+# --- stale saves -------------------------------------------------------------------------------
+
+def test_update_from_an_older_state_is_refused(world, actor):
+    c = create(world, actor)
+    opened = c.last_modified.isoformat()
+    customers.update_customer(c, actor=actor, city="Hamburg", seen_last_modified=opened)
+    with pytest.raises(Conflict) as e:
+        customers.update_customer(c, actor=actor, city="Berlin", seen_last_modified=opened)
+    assert e.value.code == "stale" and e.value.status == 409
+    assert "changed since you opened the form" in e.value.message
+    assert c.city == "Hamburg" and len(history(c)) == 2  # created, changed once
+
+
+def test_every_change_moves_last_modified_even_within_one_moment(world, actor):
+    c = create(world, actor)
+    seen = [c.last_modified]
+    customers.update_customer(c, actor=actor, city="Hamburg", now=NOW)
+    seen.append(c.last_modified)
+    customers.add_tag(c, tag="vip", actor=actor, now=NOW)
+    seen.append(c.last_modified)
+    customers.set_active(c, active=False, actor=actor, now=NOW)
+    seen.append(c.last_modified)
+    assert seen == sorted(set(seen))
+
+
+def test_update_without_a_seen_state_applies(world, actor):
+    c = create(world, actor)
+    customers.update_customer(c, actor=actor, city="Hamburg")
+    customers.update_customer(c, actor=actor, city="Berlin", seen_last_modified=None)
+    assert c.city == "Berlin"
+
+
+# --- blocking and password links ---------------------------------------------------------------
+
+def test_blocking_ends_a_live_password_link(world, actor):
+    c = create(world, actor)
+    token = token_of(customers.send_password_link(c, actor=actor, now=NOW))
+    customers.set_active(c, active=False, actor=actor, now=NOW + timedelta(hours=1))
+    customers.set_active(c, active=True, actor=actor, now=NOW + timedelta(hours=2))
+    with pytest.raises(NotFound):
+        customers.customer_for_token(world.organizer, token, now=NOW + timedelta(hours=3))
+    assert c.password_token_hash is None and c.password_token_expires is None
+    deactivated = next(e for e in history(c) if e.action_type == "customer.deactivated")
+    assert deactivated.data == {"password link": "no longer works"}
+
+
+def test_blocking_without_a_link_logs_no_link(world, actor):
+    c = create(world, actor)
+    customers.set_active(c, active=False, actor=actor)
+    assert history(c)[0].data == {}
+
+
+# --- phone numbers of the organizer's country --------------------------------------------------
+
+@pytest.mark.parametrize("zone,typed,stored", [
+    ("Europe/Berlin", "0170 1234567", "+491701234567"),
+    ("Europe/Berlin", "030 1234567", "+49301234567"),
+    ("Europe/Vienna", "0664 1234567", "+436641234567"),
+    ("Europe/London", "020 7946 0018", "+442079460018"),
+    ("Europe/London", "+49 30 1234567", "+49301234567"),
+])
+def test_national_phone_numbers_follow_the_organizers_country(world, actor, zone, typed, stored):
+    world.organizer.timezone = zone
+    assert create(world, actor, phone=typed).phone == stored
+
+
+def test_national_phone_number_without_an_organizer_country_is_refused(world, actor):
+    world.organizer.timezone = "UTC"
+    with pytest.raises(Invalid, match="international format"):
+        create(world, actor, phone="0170 1234567")
+
+
+# --- orders on the customer page ---------------------------------------------------------------
+
+def test_customer_orders_can_be_limited_to_visible_events(world, actor):
+    c = create(world, actor)
+    other = factories.event(world.organizer)
+    mine = factories.order(world.event, [world.ticket], customer=c)
+    theirs = factories.order(other, [factories.item(other)], customer=c)
+    assert {o.id for o in customers.customer_orders(c)} == {mine.id, theirs.id}
+    assert [o.id for o in customers.customer_orders(c, event_ids=[world.event.id])] == [mine.id]
+    assert customers.customer_orders(c, event_ids=[]) == []
+    assert customers.count_hidden_orders(c, [world.event.id]) == 1
+    assert customers.count_hidden_orders(c, []) == 2
+    assert customers.count_hidden_orders(c, None) == 0

@@ -1,6 +1,9 @@
 """The customer pages: list, export, detail and the inline actions with their fragments."""
 import csv
 import io
+import re
+from html import unescape as html_unescape
+from urllib.parse import parse_qs, urlsplit
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -35,6 +38,7 @@ def people(world):
                               date_joined=datetime(2025, 1, 10, 12, tzinfo=timezone.utc),
                               last_modified=datetime(2025, 6, 1, 12, tzinfo=timezone.utc),
                               date_of_birth=date(1990, 3, 4), is_verified=True, marketing_consent=True,
+                              last_login=datetime(2025, 6, 2, 12, tzinfo=timezone.utc),
                               marketing_opted_in_at=datetime(2025, 2, 1, 12, tzinfo=timezone.utc))
     bob = factories.customer(org, "bob@example.com", "Bob Jones", phone="+447912345678",
                              date_joined=datetime(2025, 3, 10, 12, tzinfo=timezone.utc),
@@ -42,6 +46,7 @@ def people(world):
                              date_of_birth=date(1985, 7, 1), is_active=False, marketing_consent=False,
                              marketing_opted_out_at=datetime(2025, 4, 1, 12, tzinfo=timezone.utc))
     cleo = factories.customer(org, "cleo@example.net", "Cleo Smithers", company="Smith & Co",
+                              last_login=datetime(2025, 1, 2, 12, tzinfo=timezone.utc),
                               date_joined=datetime(2025, 5, 10, 12, tzinfo=timezone.utc),
                               last_modified=datetime(2025, 5, 10, 12, tzinfo=timezone.utc))
     actor = Actor(user=world.admin)
@@ -134,21 +139,39 @@ def test_unknown_filter_values_give_a_notice_not_an_error(staff, people, query, 
     assert "Anna Smith" in html  # the bad filter is ignored
 
 
-@pytest.mark.parametrize("sort,first,last", [
-    ("name", "Anna Smith", "Cleo Smithers"), ("-name", "Cleo Smithers", "Anna Smith"),
-    ("email", "Anna Smith", "Cleo Smithers"), ("joined", "Anna Smith", "Cleo Smithers"),
-    ("-joined", "Cleo Smithers", "Anna Smith"), ("company", "Anna Smith", "Bob Jones"),
-    ("active", "Bob Jones", "Cleo Smithers"), ("-verified", "Anna Smith", "Bob Jones"),
-    ("tags", "Bob Jones", "Cleo Smithers"), ("phone", "Bob Jones", "Cleo Smithers"),
-    ("identifier", None, None), ("last_login", None, None), ("last_modified", "Bob Jones", "Anna Smith"),
+A, B, C = "Anna Smith", "Bob Jones", "Cleo Smithers"
+HEADERS = {"identifier": "Identifier", "name": "Name", "email": "Email", "phone": "Phone", "company": "Company",
+           "tags": "Tags", "active": "Active", "verified": "Verified", "joined": "Joined", "last_login": "Last login"}
+
+
+def sort_arrows(html):
+    """(direction, column label) of every column header that shows a sort arrow."""
+    return re.findall(r'aria-sort="(ascending|descending)">\s*<a [^>]*>([^<]+?) [▲▼]</a>', html)
+
+
+@pytest.mark.parametrize("sort,expected", [
+    ("name", [A, B, C]), ("-name", [C, B, A]), ("email", [A, B, C]), ("-email", [C, B, A]),
+    ("joined", [A, B, C]), ("-joined", [C, B, A]),
+    ("company", [A, C, B]),  # "ACME GmbH", "Smith & Co", none last
+    ("active", [B, A, C]), ("-verified", [A, C, B]),
+    ("tags", [B, A, C]),  # press before vip; equal values by creation
+    ("phone", [B, A, C]), ("-phone", [A, B, C]),  # +44 before +49, none last either way
+    ("last_login", [C, A, B]), ("-last_login", [A, C, B]),  # never logged in: last either way
+    ("last_modified", [B, C, A]),
+    ("identifier", "by identifier"), ("-identifier", "by identifier, descending"),
 ])
-def test_sort_by_every_column(staff, people, sort, first, last):
+def test_sort_by_every_column(staff, people, sort, expected):
+    if isinstance(expected, str):  # identifiers are random: the order they sort in
+        by_identifier = sorted(people.values(), key=lambda c: c.identifier, reverse=sort.startswith("-"))
+        expected = [c.name for c in by_identifier]
     html = text(listed(staff, f"?sort={sort}"))
-    positions = sorted((html.index(n), n) for n in ("Anna Smith", "Bob Jones", "Cleo Smithers"))
-    if first:
-        assert positions[0][1] == first and positions[-1][1] == last
-    if sort != "last_modified":  # sortable, but not a column of the table
-        assert "▲" in html or "▼" in html
+    assert sorted((A, B, C), key=html.index) == expected
+    key = sort.lstrip("-")
+    arrows = sort_arrows(html)
+    if key in HEADERS:
+        assert arrows == [("descending" if sort.startswith("-") else "ascending", HEADERS[key])]
+    else:  # sortable, but not a column of the table: no header claims the order
+        assert arrows == []
 
 
 def test_pages_of_fifty(staff, world):
@@ -169,7 +192,19 @@ def test_filters_stay_in_pagination_and_sort_links(staff, world):
         factories.customer(world.organizer, f"p{i:03}@example.org", f"Person {i:03}")
     db.session.commit()
     html = text(listed(staff, "?q=person&sort=name"))
-    assert "q=person" in html and "sort=name&amp;page=2" in html or "page=2&amp;q=person" in html
+    next_link = re.search(r'<a class="page-link" rel="next" href="([^"]+)"', html).group(1)
+    assert query_of(next_link) == {"q": ["person"], "sort": ["name"], "page": ["2"]}
+    sort_links = dict((label, query_of(href)) for href, label in
+                      re.findall(r'<a class="sort-link[^"]*" href="([^"]+)">([^<]+?)(?: [▲▼])?</a>', html))
+    assert set(sort_links) == set(HEADERS.values())
+    for label, query in sort_links.items():
+        assert query["q"] == ["person"], label
+    assert sort_links["Name"]["sort"] == ["-name"]  # the sorted column offers the other direction
+    assert sort_links["Email"]["sort"] == ["-email"]
+
+
+def query_of(href):
+    return parse_qs(urlsplit(html_unescape(href)).query)
 
 
 def test_htmx_search_returns_only_the_results_fragment(staff, people):
@@ -315,8 +350,8 @@ def test_detail_query_count_does_not_grow_with_orders_or_history(staff, world, c
     detail_url = url(c)
     with count_queries() as counter:
         assert staff.get(detail_url).status_code == 200
-    # user, organizer, teams, customer, its tags, orders with events, history with staff, tag list
-    assert counter.count == 8, "\n".join(counter.statements)
+    # user, organizer, teams, customer, its tags, orders with events, history with staff, tag list, its mails
+    assert counter.count == 9, "\n".join(counter.statements)
 
 
 def test_detail_escapes_script_tags(staff, world):
@@ -334,12 +369,12 @@ def test_detail_escapes_script_tags(staff, world):
 def test_create_page_and_create(staff, world):
     page = text(staff.get(BASE + "new"))
     assert 'name="name_full_name"' in page and 'name="send_email"' in page and "checked" not in page.split('name="send_email"')[1][:30]
-    response = staff.post(BASE + "new", {"email": "New@Example.org", "phone": "030 1234567", "name_full_name": "New Person",
+    response = staff.post(BASE + "new", {"email": "New@Example.org", "phone": "12", "name_full_name": "New Person",
                                          "locale": "en", "tags": "vip, press", "marketing_consent": ""})
-    assert response.status_code == 422  # phone without country code
-    assert "international format" in text(response)
+    assert response.status_code == 422
+    assert "not a valid phone number" in text(response)
     assert 'value="New Person"' in text(response)  # what was typed is kept
-    response = staff.post(BASE + "new", {"email": "New@Example.org", "phone": "+49 30 1234567",
+    response = staff.post(BASE + "new", {"email": "New@Example.org", "phone": "030 1234567",  # national, as said
                                          "name_full_name": "New Person", "locale": "en", "tags": "vip, press",
                                          "password": "long-enough-pw", "marketing_consent": "in"})
     assert response.status_code == 303
@@ -373,7 +408,8 @@ def test_create_with_activation_mail(staff, world):
     ({"email": "x@example.org", "locale": "xx"}, "is not one of this organizer&#39;s languages"),
     ({"email": "x@example.org", "name_full_name": "x" * 10_000}, "at most 255 characters"),
     ({"email": ""}, "An email address is required"),
-    ({"email": "x@example.org", "date_of_birth": "31.02.2020"}, "Not a valid date value"),
+    ({"email": "x@example.org", "date_of_birth": "31.02.2020"}, "The date of birth must be a date (YYYY-MM-DD)"),
+    ({"email": "x@example.org", "country": "Atlantis"}, "is not a country code"),
 ])
 def test_create_refusals(staff, world, data, message):
     factories.customer(world.organizer, "dup@example.org")
@@ -623,3 +659,218 @@ def test_anonymize_error_fragment(staff, anna, monkeypatch):
 def test_there_is_no_delete(app, world):
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("customers.")]
     assert not any("DELETE" in r.methods or "delete" in r.rule for r in rules)
+
+
+# --- phone numbers and countries ---------------------------------------------------------------
+
+@pytest.mark.parametrize("timezone_name,typed,stored", [
+    ("Europe/Berlin", "0170 1234567", "+491701234567"),
+    ("Europe/Berlin", "+44 7912 345678", "+447912345678"),
+    ("Europe/London", "07912 345678", "+447912345678"),
+    ("America/New_York", "(212) 555-0123", "+12125550123"),
+])
+def test_phone_typed_as_in_the_organizers_country_is_accepted(staff, world, anna, timezone_name, typed, stored):
+    world.organizer.timezone = timezone_name
+    db.session.commit()
+    response = staff.post(url(anna, "edit"), edit_data(phone=typed, seen=seen(anna)), htmx=True)
+    assert response.status_code == 200, text(response)
+    db.session.refresh(anna)
+    assert anna.phone == stored
+    # the list's search finds the customer by the digits as they were typed
+    assert anna.identifier in text(listed(staff, "?q=" + typed.replace(" ", "+").replace("(", "").replace(")", "")))
+
+
+def test_national_phone_needs_a_country_when_the_organizer_has_none(staff, world, anna):
+    world.organizer.timezone = "UTC"
+    db.session.commit()
+    response = staff.post(url(anna, "edit"), edit_data(phone="0170 1234567", seen=seen(anna)), htmx=True)
+    assert response.status_code == 422
+    assert "is not a valid phone number" in text(response) and "international format" in text(response)
+    db.session.refresh(anna)
+    assert anna.phone == "+4915112345678"
+
+
+def test_country_is_chosen_by_name_and_stored_as_code(staff, anna):
+    form = text(staff.get(url(anna, "edit"), htmx=True))
+    assert re.search(r'<select class="form-select[^"]*" id="country" name="country">', form)
+    assert '<option value="AT">Austria</option>' in form and '<option value="DE">Germany</option>' in form
+    response = staff.post(url(anna, "edit"), edit_data(country="AT", seen=seen(anna)), htmx=True)
+    assert response.status_code == 200 and "Austria" in text(response)
+    db.session.refresh(anna)
+    assert anna.country == "AT"
+    form = text(staff.get(url(anna, "edit"), htmx=True))
+    assert '<option selected value="AT">Austria</option>' in form
+
+
+# --- every error at once -----------------------------------------------------------------------
+
+def test_create_shows_every_error_at_once(staff, world):
+    response = staff.post(BASE + "new", {"email": "broken", "phone": "12", "locale": "en",
+                                         "date_of_birth": "2020-02-31", "name_full_name": "Typed Name"})
+    assert response.status_code == 422
+    html = text(response)
+    summary = html.split('id="error-summary"')[1].split("</div>")[0]
+    assert "There are 3 problems" in summary
+    for field, message in (("email", "not a valid email address"), ("phone", "not a valid phone number"),
+                           ("date_of_birth", "must be a date")):
+        assert re.search(rf'<a class="alert-link fw-normal" href="#{field}">[^<]*{message}', summary), field
+        assert re.search(rf'id="{field}-error">.*?{message}', html), field  # and next to the field
+        assert re.search(rf'<input[^>]*aria-invalid="true"[^>]*id="{field}"|<input[^>]*id="{field}"[^>]*aria-invalid', html)
+    assert 'value="Typed Name"' in html
+    assert db.session.query(Customer).count() == 0
+
+
+def test_edit_shows_every_error_at_once(staff, world, anna):
+    factories.customer(world.organizer, "bob@example.org")
+    db.session.commit()
+    response = staff.post(url(anna, "edit"), edit_data(email="bob@example.org", phone="call me",
+                                                       name_full_name="x" * 300, seen=seen(anna)), htmx=True)
+    assert response.status_code == 422
+    html = text(response)
+    assert html.lstrip().startswith('<section id="customer-profile"')
+    assert "There are 3 problems" in html
+    assert 'href="#email">Email: Another customer already uses' in html
+    assert 'href="#phone">Phone: &#39;call me&#39; is not a valid phone number' in html
+    assert 'href="#name_full_name">Name: A name may be at most 255 characters long.' in html
+    db.session.refresh(anna)
+    assert (anna.email, anna.phone, anna.name) == ("anna@example.org", "+4915112345678", "Anna Smith")
+
+
+# --- two agents on the same customer -----------------------------------------------------------
+
+def seen(customer):
+    db.session.refresh(customer)
+    return customer.last_modified.isoformat()
+
+
+def seen_in(html):
+    return re.search(r'id="seen" name="seen" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def test_edit_form_carries_the_state_it_shows(staff, anna):
+    assert seen_in(text(staff.get(url(anna, "edit"), htmx=True))) == seen(anna)
+
+
+def test_stale_save_is_refused_showing_both_values(staff, world, anna):
+    opened = seen_in(text(staff.get(url(anna, "edit"), htmx=True)))
+    colleague = factories.user(org=world.organizer)
+    customers.update_customer(anna, actor=Actor(user=colleague), city="Hamburg", seen_last_modified=opened)
+    db.session.commit()
+    saved = seen(anna)
+
+    response = staff.post(url(anna, "edit"), edit_data(company="Typed Co", city="Berlin", seen=opened), htmx=True)
+    assert response.status_code == 422
+    html = text(response)
+    assert html.lstrip().startswith('<section id="customer-profile"')
+    assert "This customer changed since you opened the form" in html
+    assert re.search(r"<th[^>]*>City</th><td>Hamburg</td><td>Berlin</td>", html)  # theirs beside yours
+    assert 'value="Typed Co"' in html and 'value="Berlin"' in html  # what was typed is kept
+    assert seen_in(html) == saved  # saving again is a deliberate choice
+    db.session.expire_all()
+    assert (anna.city, anna.company, seen(anna)) == ("Hamburg", None, saved)
+    assert [e.action_type for e in history(anna)] == ["customer.changed"]
+
+    response = staff.post(url(anna, "edit"), edit_data(company="Typed Co", city="Berlin", seen=saved), htmx=True)
+    assert response.status_code == 200
+    db.session.refresh(anna)
+    assert (anna.city, anna.company) == ("Berlin", "Typed Co")
+
+
+def test_stale_save_without_javascript_is_refused_on_the_edit_page(staff, anna):
+    opened = seen(anna)
+    staff.post(url(anna, "edit"), edit_data(notes="first", seen=opened), htmx=True)
+    response = staff.post(url(anna, "edit"), edit_data(notes="second", seen=opened))
+    assert response.status_code == 422
+    html = text(response)
+    assert "<html" in html and "This customer changed since you opened the form" in html
+    assert "second</textarea>" in html
+    db.session.refresh(anna)
+    assert anna.notes == "first"
+
+
+def test_a_tag_change_makes_an_open_form_stale(staff, anna):
+    opened = seen(anna)
+    staff.post(url(anna, "tags"), {"tag": "vip"}, htmx=True)
+    response = staff.post(url(anna, "edit"), edit_data(city="Bonn", seen=opened), htmx=True)
+    assert response.status_code == 422
+    html = text(response)
+    assert "This customer changed since you opened the form" in html
+    assert html.count('<th scope="row"') == 1 and "<td>(empty)</td><td>Bonn</td>" in html  # only what differs
+    response = staff.post(url(anna, "edit"), edit_data(seen=opened), htmx=True)
+    assert response.status_code == 422 and "the change was elsewhere (tags or account)" in text(response)
+    db.session.refresh(anna)
+    assert anna.city is None and anna.tags == ["vip"]
+
+
+# --- password links and blocked accounts -------------------------------------------------------
+
+def test_blocked_customer_is_not_offered_a_password_link(staff, anna):
+    response = staff.post(url(anna, "active"), {"active": "0"}, htmx=True)
+    html = text(response)
+    assert response.status_code == 200
+    account = html.split('<section id="customer-account"')[1]
+    assert account.lstrip().startswith('class="mb-4" aria-labelledby="account-heading" hx-swap-oob="true"')
+    assert "no password link can be sent" in account and "/password-link" not in account
+    page = text(staff.get(url(anna)))
+    assert "no password link can be sent" in page and "/password-link" not in page
+    html = text(staff.post(url(anna, "active"), {"active": "1"}, htmx=True))
+    assert "/password-link" in html.split('<section id="customer-account"')[1]
+
+
+def test_blocking_ends_a_password_link_already_sent(staff, world, anna):
+    staff.post(url(anna, "password-link"), htmx=True)
+    mail = db.session.scalar(select(OutboxEmail))
+    token = (mail.body_to_send or mail.body).split("/set-password/")[1].split()[0]
+    link = f"/demo/account/set-password/{token}"
+    assert client_get(staff, link).status_code == 200
+    staff.post(url(anna, "active"), {"active": "0"}, htmx=True)
+    staff.post(url(anna, "active"), {"active": "1"}, htmx=True)  # activating again does not revive it
+    response = client_get(staff, link)
+    assert "This link is no longer valid" in text(response)
+    db.session.refresh(anna)
+    assert anna.password_token_hash is None and anna.password_token_expires is None
+    assert "password link" in history(anna)[1].data  # the deactivation says the link was ended
+
+
+def client_get(staff, path):
+    return staff.client.get(path)
+
+
+# --- orders on the customer page follow the reader's order permissions -------------------------
+
+@pytest.fixture
+def two_events(world, anna):
+    other = factories.event(world.organizer, "other", name="Other Fest")
+    other_ticket = factories.item(other)
+    here = factories.order(world.event, [world.ticket], customer=anna)
+    there = [factories.order(other, [other_ticket], customer=anna) for _ in range(2)]
+    db.session.commit()
+    return here, there
+
+
+def test_customers_only_team_sees_no_order_codes(browser, world, anna, two_events):
+    here, there = two_events
+    support = factories.user(org=world.organizer, can_view_orders=False, can_change_orders=False)
+    db.session.commit()
+    html = text(browser.login(support.email).get(url(anna)))
+    for order in (here, *there):
+        assert order.code not in html
+    assert "3 orders in events whose orders you cannot see." in html
+    assert "No orders linked" not in html
+
+
+def test_team_limited_to_one_event_sees_only_its_orders(browser, world, anna, two_events):
+    here, there = two_events
+    box_office = factories.user(org=world.organizer, all_events=False, events=[world.event])
+    db.session.commit()
+    html = text(browser.login(box_office.email).get(url(anna)))
+    assert here.code in html
+    for order in there:
+        assert order.code not in html
+    assert "2 more orders in events whose orders you cannot see." in html
+
+
+def test_team_with_every_event_sees_every_order(staff, anna, two_events):
+    here, there = two_events
+    html = text(staff.get(url(anna)))
+    assert all(o.code in html for o in (here, *there)) and "cannot see" not in html
