@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template, request
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
+from .config import DEFAULT_BASE_URL
 from .extensions import db
 from .domain.models import OutboxEmail, OutboxStatus, utcnow
 from .domain.tx import immediate
@@ -25,21 +26,47 @@ SMTP_TIMEOUT = 15
 
 
 def absolute_url(path: str) -> str:
-    """A link for mails and the API: BASE_URL + path."""
-    return current_app.config["BASE_URL"] + path
+    """A link for mails and the API: BASE_URL + path.
+
+    Without a configured BASE_URL, links point where the request came to (the host and port the
+    server was started with and reached at); outside a request, to the development default.
+    """
+    configured = current_app.config.get("BASE_URL")
+    if configured:
+        return configured.rstrip("/") + path
+    if has_request_context():
+        return request.host_url.rstrip("/") + path
+    return DEFAULT_BASE_URL + path
+
+
+#: shown in the outbox in place of a secret link; the recipient's copy has the link itself
+HIDDEN = "[hidden: only the recipient has this link]"
 
 
 def queue_mail(*, to: str, template: str, context: dict, organizer_id: int | None = None,
                obj=None) -> OutboxEmail:
-    """Render `templates/mail/<template>.txt` (first line 'Subject: …') into the outbox."""
-    text = render_template(f"mail/{template}.txt", **context)
+    """Render `templates/mail/<template>.txt` (first line 'Subject: …') into the outbox.
+
+    A template marks a secret link with `{{ secret(link) }}`: staff read the mail with the link
+    hidden, and the link itself is kept only until the mail is delivered.
+    """
+    secrets: list[str] = []
+
+    def secret(value):
+        secrets.append(str(value))
+        return value
+
+    text = render_template(f"mail/{template}.txt", **context, secret=secret)
     first, _, body = text.lstrip().partition("\n")
     subject = first.removeprefix("Subject:").strip()
+    body = body.strip() + "\n"
+    shown = hide_secrets(body, secrets)
     mail = OutboxEmail(
-        to=to, subject=subject[:255], body=body.strip() + "\n", template=template,
-        organizer_id=organizer_id,
+        to=to, subject=subject[:255], body=shown, body_to_send=body if shown != body else None,
+        template=template, organizer_id=organizer_id,
         object_type=obj.__tablename__ if obj is not None else None,
         object_id=obj.id if obj is not None else None,
+        event_id=getattr(obj, "event_id", None),
         status=OutboxStatus.QUEUED if delivery_enabled() else OutboxStatus.KEPT,
         next_attempt=utcnow(),
     )
@@ -47,6 +74,16 @@ def queue_mail(*, to: str, template: str, context: dict, organizer_id: int | Non
     db.session.flush()
     db.session.info.setdefault("outbox_queued", []).append(mail.id)
     return mail
+
+
+def hide_secrets(text: str, secrets: list[str]) -> str:
+    """`text` with each secret replaced; a link keeps its path up to the secret part."""
+    for value in sorted(set(secrets), key=len, reverse=True):
+        if not value:
+            continue
+        head, slash, _ = value.rstrip("/").rpartition("/")
+        text = text.replace(value, f"{head}{slash}{HIDDEN}" if "://" in value else HIDDEN)
+    return text
 
 
 def delivery_enabled() -> bool:
@@ -100,7 +137,7 @@ def _claim(ids: list[int] | None, now: datetime) -> list[_Claimed]:
         for mail in mails:
             mail.attempts += 1
             mail.next_attempt = now + CLAIM_LEASE
-            claimed.append(_Claimed(mail.id, mail.to, mail.subject, mail.body))
+            claimed.append(_Claimed(mail.id, mail.to, mail.subject, mail.body_to_send or mail.body))
         db.session.commit()
     return claimed
 
@@ -112,6 +149,7 @@ def _record(mail_id: int, error: str | None, now: datetime) -> None:
             mail.status = OutboxStatus.SENT
             mail.sent_at = utcnow()
             mail.last_error = None
+            mail.body_to_send = None  # from now on only the recipient has the secret link
         else:
             mail.last_error = error[:2000]
             if mail.attempts >= MAX_ATTEMPTS:

@@ -1,7 +1,10 @@
 """The schema changes only through migrations; they must apply and revert cleanly."""
 import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -62,6 +65,62 @@ def test_upgrade_keeps_existing_data(tmp_path):
             db.session.commit()
             upgrade()
             assert db.session.execute(text("SELECT name FROM organizer WHERE slug='keep'")).scalar() == "Keep me"
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        _drop(name)
+
+
+def _row(conn, table: str, **values) -> int:
+    """Insert one row as the schema of that time had it; returns its id."""
+    types = {dict: sa.JSON, list: sa.JSON, bool: sa.Boolean, int: sa.Integer,
+             datetime: sa.DateTime(timezone=True), Decimal: sa.Numeric(12, 2)}
+    columns = [sa.column(k, types.get(type(v), sa.String)) for k, v in values.items()]
+    conn.execute(sa.insert(sa.table(table, *columns)).values(**values))
+    return conn.execute(text(f'SELECT max(id) FROM "{table}"')).scalar()
+
+
+def test_upgrade_to_0002_fills_event_ids_and_hides_password_links(tmp_path):
+    """An install of 0001 with mails: the outbox rules of 0002 hold for its old mails too."""
+    url, name = _scratch_url(tmp_path)
+    token = "tok3n-" + "x" * 40
+    link = f"http://backoffice.test/demo/account/set-password/{token}"
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(tmp_path)})
+        with app.app_context():
+            upgrade(revision="0001")
+            now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+            with db.engine.begin() as conn:
+                org = _row(conn, "organizer", slug="old", name="Old", name_scheme="full", locales=["en"],
+                           timezone="UTC")
+                event = _row(conn, "event", organizer_id=org, slug="conf", name="Conf", currency="EUR",
+                             timezone="UTC", testmode=False, has_subevents=False, date_from=now,
+                             ticket_download=False, ticket_download_pending=False, invoicing=False,
+                             payment_term_days=14, payment_providers=["manual"], created=now)
+                order = _row(conn, "order", event_id=event, code="ABCDE", status="n", testmode=False,
+                             secret="s" * 16, locale="en", sales_channel="web", datetime=now, expires=now,
+                             total=Decimal("1.00"), comment="", api_meta={}, checkin_attention=False,
+                             require_approval=False, valid_if_pending=False, last_modified=now)
+                mail = dict(organizer_id=org, subject="Hello", status="kept", attempts=0, created=now)
+                order_mail = _row(conn, "outbox_email", to="o@example.org", body="Your order: http://x/ABCDE/ssss",
+                                  template="order_link", object_type="order", object_id=order, **mail)
+                kept = _row(conn, "outbox_email", to="k@example.org", body=f"Set it here:\n\n{link}\n\nBye",
+                            template="customer_activation", object_type="customer", object_id=1, **mail)
+                sent = _row(conn, "outbox_email", to="s@example.org", body=f"Set it here:\n\n{link}\n",
+                            template="customer_password_link", object_type="customer", object_id=1,
+                            **{**mail, "status": "sent"})
+                _row(conn, "user", email="old@example.org", fullname="", password_hash="x", is_active_user=True,
+                     created=now)
+            upgrade()
+            rows = {r.id: r for r in db.session.execute(text(
+                "SELECT id, event_id, body, body_to_send FROM outbox_email"))}
+            assert rows[order_mail].event_id == event and rows[kept].event_id is None
+            assert rows[order_mail].body == "Your order: http://x/ABCDE/ssss" and rows[order_mail].body_to_send is None
+            hidden = "http://backoffice.test/demo/account/set-password/[hidden: only the recipient has this link]"
+            assert rows[kept].body == f"Set it here:\n\n{hidden}\n\nBye"
+            assert rows[kept].body_to_send == f"Set it here:\n\n{link}\n\nBye"  # not delivered yet: still sendable
+            assert token not in rows[sent].body and rows[sent].body_to_send is None
+            assert db.session.execute(text('SELECT session_version FROM "user"')).scalar() == 0
             db.session.remove()
             db.engine.dispose()
     finally:

@@ -22,11 +22,16 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except ValueError:
+def load_user(session_id: str) -> User | None:
+    """The user of a session cookie, while the cookie's session version is still current
+    (logging out or a new password raises it, so older cookies stop working)."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 18 or len(version) > 18:
         return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
 
 
 class LoginForm(FlaskForm):
@@ -67,6 +72,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    # ends the session on the server too: a copy of the cookie is worthless from now on
+    staff.end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -1,5 +1,7 @@
 """Staff access: login, logout, CSRF, organizer isolation."""
 
+from flask import g
+
 from backoffice.domain.models import LoginFailure
 from backoffice.extensions import db
 from tests import factories
@@ -143,3 +145,98 @@ def test_unknown_page_is_a_friendly_404(staff):
     response = staff.get("/demo/events/nope/")
     assert response.status_code == 404
     assert "Not found" in response.get_data(as_text=True)
+
+
+# --- throttling per account and per address ------------------------------------------------------
+
+def attempt(browser, email, password="nope", address="10.0.0.1"):
+    if browser.csrf is None:
+        browser.csrf = csrf_from(browser.client.get("/login"))
+    return browser.client.post("/login", data={"email": email, "password": password, "csrf_token": browser.csrf},
+                               environ_base={"REMOTE_ADDR": address})
+
+
+def test_own_successful_login_does_not_reset_the_count_of_another_account(browser, world):
+    me = factories.user("me@example.org", org=world.organizer)
+    db.session.commit()
+    for _ in range(4):
+        assert attempt(browser, world.admin.email).status_code == 401
+    # a login to one's own account in between used to clear every failure of the address
+    assert attempt(browser, me.email, factories.PASSWORD).status_code == 302
+    browser.post("/logout")
+    browser.csrf = None
+    assert attempt(browser, world.admin.email).status_code == 401
+    refused = attempt(browser, world.admin.email, factories.PASSWORD)
+    assert refused.status_code == 429
+    assert "Too many failed logins" in refused.get_data(as_text=True)
+    assert db.session.query(LoginFailure).filter_by(account=world.admin.email).count() == 5
+
+
+def test_failures_count_per_account_across_addresses(browser, world):
+    for i in range(5):
+        assert attempt(browser, world.admin.email.upper(), address=f"10.0.1.{i}").status_code == 401
+    refused = attempt(browser, world.admin.email, factories.PASSWORD, address="10.0.2.1")
+    assert refused.status_code == 429
+    assert "for this account" in refused.get_data(as_text=True)
+
+
+def test_failures_count_per_address_across_accounts(browser, world):
+    for i in range(5):
+        assert attempt(browser, f"guess{i}@example.org").status_code == 401
+    refused = attempt(browser, world.admin.email, factories.PASSWORD)
+    assert refused.status_code == 429 and "from your address" in refused.get_data(as_text=True)
+    # another address is not slowed down by them
+    assert attempt(browser, world.admin.email, factories.PASSWORD, address="10.9.9.9").status_code == 302
+
+
+def test_successful_login_clears_only_its_own_accounts_failures(browser, world):
+    assert attempt(browser, world.admin.email).status_code == 401
+    assert attempt(browser, "someone@example.org").status_code == 401
+    assert attempt(browser, world.admin.email, factories.PASSWORD).status_code == 302
+    assert {f.account for f in db.session.query(LoginFailure)} == {"someone@example.org"}
+
+
+# --- logging out ends the session on the server ----------------------------------------------------
+
+def copy_of_session_cookie(browser):
+    return browser.client.get_cookie("session").value
+
+
+def forget_loaded_user():
+    """Test requests share the test's app context, where Flask-Login keeps the user it loaded;
+    a real request starts without it and loads the user from the cookie."""
+    g.pop("_login_user", None)
+
+
+def client_with_cookie(app, value):
+    forget_loaded_user()
+    other = app.test_client()
+    other.set_cookie("session", value)
+    return other
+
+
+def test_cookie_copied_before_logout_no_longer_works(app, staff):
+    copied = copy_of_session_cookie(staff)
+    assert client_with_cookie(app, copied).get("/demo/").status_code == 200
+    assert staff.post("/logout").status_code == 302
+    response = client_with_cookie(app, copied).get("/demo/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_new_password_ends_open_sessions(app, staff, world):
+    from backoffice.domain import staff as staff_accounts
+    copied = copy_of_session_cookie(staff)
+    staff_accounts.set_password(world.admin, "a-brand-new-password")
+    db.session.commit()
+    forget_loaded_user()
+    assert staff.get("/demo/").status_code == 302
+    assert client_with_cookie(app, copied).get("/demo/").status_code == 302
+    staff.csrf = None
+    assert attempt(staff, world.admin.email, "a-brand-new-password").status_code == 302
+    assert staff.get("/demo/").status_code == 200
+
+
+def test_login_after_logout_works_again(staff, world):
+    staff.post("/logout")
+    staff.login(world.admin.email)
+    assert staff.get("/demo/").status_code == 200

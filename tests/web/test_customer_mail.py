@@ -58,8 +58,6 @@ def anna(world):
 
 
 def link_in(message) -> str:
-    if isinstance(message, OutboxEmail):
-        return LINK.search(message.body).group(1)
     match = LINK.search(message.get_content())
     assert match, message.get_content()
     return match.group(1)
@@ -101,6 +99,11 @@ def test_activation_mail_arrives_with_a_working_one_time_link(app, staff, smtp, 
     path = link_in(message)
     mail = db.session.scalar(select(OutboxEmail))
     assert mail.status == OutboxStatus.SENT and mail.attempts == 1 and mail.sent_at is not None
+    # delivered: only the recipient holds the link now
+    token = path.rsplit("/", 1)[1]
+    assert token not in mail.body and mail.body_to_send is None
+    assert "/demo/account/set-password/[hidden" in mail.body
+    assert token not in staff.get(f"/demo/outbox/{mail.id}/").get_data(as_text=True)
 
     visitor = app.test_client()  # the customer: no staff login
     page = as_visitor(visitor, "get", path)
@@ -167,6 +170,9 @@ def test_smtp_failure_keeps_the_change_and_the_mail_for_retry(app, staff, anna):
     assert mail.status == OutboxStatus.QUEUED and mail.attempts == 1 and "Error" in mail.last_error
     page = staff.get("/demo/outbox/").get_data(as_text=True)
     assert "anna@example.org" in page and "queued" in page and "Error" in page
+    # not delivered yet: the link stays stored for the next attempt, but is never displayed
+    token = LINK.search(mail.body_to_send).group(1).rsplit("/", 1)[1]
+    assert token not in staff.get(f"/demo/outbox/{mail.id}/").get_data(as_text=True)
 
 
 def test_outbox_retry_sends_a_failed_mail(app, staff, smtp, anna):
@@ -181,6 +187,10 @@ def test_outbox_retry_sends_a_failed_mail(app, staff, smtp, anna):
     finish_request_and_deliver(app)
     assert len(smtp.messages) == 1
     assert mail.status == OutboxStatus.SENT and mail.last_error is None
+    # the undelivered mail kept its link for sending; now it is gone from the outbox, and works
+    path = link_in(smtp.messages[0])
+    assert path.rsplit("/", 1)[1] not in mail.body and mail.body_to_send is None
+    assert set_password(app.test_client(), path, "my-new-password").status_code == 200
 
 
 def test_two_senders_at_once_send_each_mail_once(app, smtp, world):

@@ -39,12 +39,19 @@ class OutboxStatus:
 
 class OutboxEmail(db.Model):
     __tablename__ = "outbox_email"
-    __table_args__ = (Index("ix_outbox_email_status_next", "status", "next_attempt"),)
+    __table_args__ = (Index("ix_outbox_email_status_next", "status", "next_attempt"),
+                      Index("ix_outbox_email_object", "object_type", "object_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int | None] = mapped_column(ForeignKey("organizer.id"), index=True)
+    # the event of the order a mail is about: who may see the mail follows who may see the order
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"), index=True)
     to: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(255))
+    # what staff may read: secret links (password links) are hidden in it
     body: Mapped[str] = mapped_column(Text)
+    # the body with its secret links, as the recipient gets it; kept only until it is delivered,
+    # so that afterwards only the recipient holds the link. None when there is nothing secret.
+    body_to_send: Mapped[str | None] = mapped_column(Text)
     template: Mapped[str] = mapped_column(String(100))
     object_type: Mapped[str | None] = mapped_column(String(40))
     object_id: Mapped[int | None] = mapped_column(Integer)

@@ -5,7 +5,7 @@ import datetime as dt
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
@@ -33,6 +33,9 @@ class User(UserMixin, db.Model):
     is_active_user: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # part of the id kept in the session cookie: raising it (logout, new password) ends every
+    # session of the user, also cookies copied before
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     teams: Mapped[list["Team"]] = relationship(secondary=team_member, back_populates="members")
 
@@ -43,6 +46,10 @@ class User(UserMixin, db.Model):
     @property
     def display_name(self) -> str:
         return self.fullname or self.email
+
+    def get_id(self) -> str:
+        """What the session cookie stores: the user and the version of their sessions."""
+        return f"{self.id}:{self.session_version}"
 
 
 class Team(db.Model):
@@ -77,8 +84,10 @@ class ApiToken(db.Model):
 
 
 class LoginFailure(db.Model):
-    """Failed staff logins per client address, to slow down password guessing."""
+    """Failed staff logins per client address and per account, to slow down password guessing."""
     __tablename__ = "login_failure"
     id: Mapped[int] = mapped_column(primary_key=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
+    # the email as typed (lower case), whether or not such a user exists
+    account: Mapped[str | None] = mapped_column(String(254), index=True)
     datetime: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
