@@ -3,6 +3,8 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: where links point outside a request when BASE_URL is not set (`make run`'s default address)
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -22,7 +24,10 @@ class Config:
         # A random per-process key would log everyone out on restart and break
         # several servers sharing one database, so production must set one.
         self.SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
-        self.BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        # Unset: links follow the address each request came to (see mail.absolute_url), so that
+        # `make run PORT=5055` links to port 5055. Production sets it: the Host header is the
+        # client's to choose.
+        self.BASE_URL = os.environ.get("BASE_URL", "").strip().rstrip("/") or None
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
         self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")

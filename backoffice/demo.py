@@ -7,9 +7,10 @@ every row is given its `last_modified` explicitly. Quota and seat usage is track
 while generating, so no quota is oversold and no seat is held twice.
 
 Everything is derived from `random.Random(seed)` and from the `REFERENCE` moment (the demo's
-"today": noon UTC of the day the data is loaded, or of DEMO_REFERENCE_DATE=YYYY-MM-DD), so the
-same seed and reference date on an empty database give the same data, and a demo loaded on any
-day has open orders and coming dates.
+"now": the minute the data is loaded, or noon UTC of DEMO_REFERENCE_DATE=YYYY-MM-DD when that
+lies in the past), so the same seed and a past reference date on an empty database give the
+same data, a demo loaded on any day has open orders and coming dates, and nothing in it
+happened later than the moment it was loaded.
 
 Running it where the demo organizer (slug "demo") exists already raises `DemoDataExists`
 (a `click.ClickException`) and writes nothing; `flask demo-data --if-empty` avoids that.
@@ -48,14 +49,23 @@ DEMO_ORGANIZER_SLUG = "demo"
 
 
 
-def _reference() -> datetime:
+def reference_moment(now: datetime | None = None) -> datetime:
+    """The demo's "now": noon UTC of DEMO_REFERENCE_DATE, or the minute the data is loaded.
+
+    Never later than `now` (the clock): everything that happened in the demo (orders, payments,
+    check-ins, changes) lies before it, so a demo loaded at 01:46 shows nothing created at 11:53.
+    """
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(second=0, microsecond=0)
     day = os.environ.get("DEMO_REFERENCE_DATE")
-    base = date.fromisoformat(day) if day else datetime.now(timezone.utc).date()
-    return datetime(base.year, base.month, base.day, 12, 0, tzinfo=timezone.utc)
+    if not day:
+        return now
+    base = date.fromisoformat(day)
+    return min(datetime(base.year, base.month, base.day, 12, 0, tzinfo=timezone.utc), now)
 
 
-#: The demo's "today": orders lie before it, some tour dates and the concert after it.
-REFERENCE = _reference()
+#: The demo's "now": orders lie before it, some tour dates and the concert after it.
+#: generate() sets it again for the moment it runs.
+REFERENCE = reference_moment()
 
 BATCH_ROWS = 5000          # rows per INSERT executemany
 ORDERS_PER_FLUSH = 2500    # orders kept in memory before they are written
@@ -1137,6 +1147,7 @@ class OrderMaker:
         if when.start > REFERENCE or self.rng.random() >= 0.85:
             return  # the date is still ahead, or the guest did not come
         at = when.start + timedelta(minutes=self.rng.randint(-40, 15), seconds=self.rng.randint(0, 59))
+        at = min(at, REFERENCE)  # a date that began minutes ago: no check-in after now
         self.w.add(Checkin.__table__, dict(id=self.w.new_id(Checkin.__table__), list_id=plan.checkin_list_id,
                                            position_id=position_id, datetime=at, type="entry", gate=None,
                                            device_id=None, auto_checked_in=False))
@@ -1214,16 +1225,19 @@ def _refund(state: str, amount: Decimal, provider: str, at: datetime, comment: s
 # --------------------------------------------------------------------------------------------
 
 def generate(orders: int = 2000, customers: int = 500, seed: int = 42,
-             progress: Callable[[str], None] = print) -> None:
+             progress: Callable[[str], None] = print, now: datetime | None = None) -> None:
     """Create the demo organizer with its events, `customers` customers and `orders` orders.
 
     Adds the demo admin (full permissions) and a view-only user, both with DEMO_ADMIN_PASSWORD;
     a user that exists already under one of these emails keeps its password and joins the team.
     Raises DemoDataExists, writing nothing, when the demo organizer is there already.
     Commits at the end: the whole data set appears at once or not at all.
+    `now` (default: the clock) bounds every moment in the data, see reference_moment().
     """
+    global REFERENCE
     if db.session.scalar(select(Organizer.id).where(Organizer.slug == DEMO_ORGANIZER_SLUG)) is not None:
         raise DemoDataExists("The demo organizer exists already; demo data was not loaded again.")
+    REFERENCE = reference_moment(now)
     started = time.monotonic()
     rng = random.Random(seed)
     fake = Fake(rng)

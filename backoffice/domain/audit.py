@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.numbers import format_currency
 
 from sqlalchemy import select
 
 from ..extensions import db
-from .models import ApiToken, Customer, Event, LogEntry, Order, Organizer, User, utcnow
+from .models import ApiToken, Customer, Event, LogEntry, Order, OrderStatus, Organizer, User, utcnow
+from .providers import provider_name
 
 
 @dataclass(frozen=True)
@@ -84,3 +89,72 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+# --- describing entries ---------------------------------------------------------------------------
+
+#: keys whose values are amounts of money, order statuses, payment providers
+MONEY_KEYS = {"amount", "cancellation_fee", "fee", "total", "price", "value", "paid", "refunded", "due",
+              "refund", "kept"}
+STATUS_KEYS = {"status", "previous_status", "new_status"}
+PROVIDER_KEYS = {"provider", "payment_provider"}
+
+
+def describe(entry: LogEntry, *, currency: str | None = None, tz: str = "UTC") -> list[tuple[str, str]]:
+    """An entry's data as (label, text) pairs a person reads: "previous status" / "pending",
+    amounts with their currency, moments in the given time zone, Yes/No, names of providers."""
+    return [(_label(key), _text(key, value, currency, tz)) for key, value in (entry.data or {}).items()]
+
+
+def _label(key: str) -> str:
+    return str(key).replace("_", " ")
+
+
+def _text(key: str, value: Any, currency: str | None, tz: str) -> str:
+    if isinstance(value, dict):
+        if set(value) == {"old", "new"}:
+            return f"{_text(key, value['old'], currency, tz)} → {_text(key, value['new'], currency, tz)}"
+        return "; ".join(f"{_label(k)}: {_text(k, v, currency, tz)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_text(key, v, currency, tz) for v in value) if value else "none"
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if key in STATUS_KEYS and value in OrderStatus.LABELS:
+        return OrderStatus.LABELS[value]
+    if key in PROVIDER_KEYS:
+        return provider_name(str(value))
+    if key in MONEY_KEYS or key.endswith(("_fee", "_amount")):
+        return _money(value, currency)
+    if isinstance(value, str):
+        return _moment(value, tz)
+    return str(value)
+
+
+def _money(value: Any, currency: str | None) -> str:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if currency:
+        return format_currency(amount, currency, locale="en_US")
+    return f"{amount:.2f}"
+
+
+def _moment(text: str, tz: str) -> str:
+    """ISO dates and times (as log() stores them) shown like every date on the pages; other text as is."""
+    if len(text) < 10 or not text[:4].isdigit() or text[4:5] != "-":
+        return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if len(text) == 10:
+        return date.fromisoformat(text).isoformat()
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    try:
+        return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    except OverflowError:  # typed text such as "0001-01-01T00:00+14:00" (a comment, a tag)
+        return text

@@ -16,7 +16,7 @@ from ..extensions import db
 from . import tx
 from .models import Customer, CustomerTag, Order, Organizer
 from .paging import PER_PAGE, Page, count
-from .text_search import contains, phone_digits
+from .text_search import matches, phone_matches, text_condition
 
 CONSENT_CHOICES = ("in", "out", "unknown")
 BOOLEAN_FILTERS = ("active", "verified", "anonymized")
@@ -111,7 +111,7 @@ def read_filters(args) -> CustomerFilters:
                  "booking_date_to", "consent_from", "consent_to"):
         setattr(f, name, args.date(name))
     for value in _split(args.texts("dob_month")):
-        if value.isdigit() and 1 <= int(value) <= 12:
+        if value.isascii() and value.isdigit() and 1 <= int(value) <= 12:  # not '²'
             if int(value) not in f.dob_months:
                 f.dob_months.append(int(value))
         else:
@@ -141,16 +141,21 @@ def _day_range(column, start: date | None, end: date | None, tz: ZoneInfo) -> li
 
 
 def search_condition(query: str) -> ColumnElement:
-    """One box for name, email, phone and company: case-insensitive, any part of the value.
+    """The search box of the customer list and the quick search (see text_search for the rule):
+    identifier, name, email, company and phone.
 
     Phone numbers are stored as +4930…; digits typed with spaces, dashes or a leading 0 still
     find them.
     """
-    conditions = [contains(column, query)
-                  for column in (Customer.name_cached, Customer.email, Customer.company, Customer.identifier)]
-    digits = phone_digits(query)
-    if digits:
-        conditions.append(Customer.phone.like(f"%{digits}%"))
+    return text_condition(query, _word_condition, lambda whole: phone_matches(Customer.phone, whole))
+
+
+def _word_condition(word: str) -> ColumnElement:
+    conditions = [Customer.identifier == word.upper()]
+    conditions += [matches(column, word) for column in (Customer.name_cached, Customer.email, Customer.company)]
+    phone = phone_matches(Customer.phone, word)
+    if phone is not None:
+        conditions.append(phone)
     return or_(*conditions)
 
 

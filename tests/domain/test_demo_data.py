@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import phonenumbers
@@ -31,9 +32,13 @@ SEED = 7
 REFUND_COUNTED = ("done", "created", "transit")
 
 
-def _generate(seed: int = SEED) -> list[str]:
+# one moment for every run in this module, so that equal seeds give equal data
+NOW = datetime.now(timezone.utc)
+
+
+def _generate(seed: int = SEED, now: datetime = NOW) -> list[str]:
     messages: list[str] = []
-    demo.generate(orders=ORDERS, customers=CUSTOMERS, seed=seed, progress=messages.append)
+    demo.generate(orders=ORDERS, customers=CUSTOMERS, seed=seed, progress=messages.append, now=now)
     return messages
 
 
@@ -336,3 +341,34 @@ def test_same_seed_gives_the_same_data(app):
     _empty_all_tables()
     _generate(seed=4)
     assert _digest() != first
+
+
+# Moments that may lie ahead: deadlines, event dates, validity, the next delivery attempt.
+FUTURE_ALLOWED = {"order.expires", "event.date_from", "event.date_to", "subevent.date_from", "subevent.date_to",
+                  "customer.password_token_expires", "outbox_email.next_attempt", "voucher.valid_until",
+                  "item.validity_fixed_from", "item.validity_fixed_until", "order_position.valid_from",
+                  "order_position.valid_until"}
+# Staff accounts are stamped by the clock, which is later than the night-time `now` below.
+CLOCK_TABLES = {"user", "login_failure", "api_token"}
+
+
+@pytest.mark.parametrize("reference_day", [None, "2025-03-01"])
+def test_nothing_lies_after_the_moment_of_loading(app, monkeypatch, reference_day):
+    from backoffice.domain.models.types import UTCDateTime
+    if reference_day:
+        monkeypatch.setenv("DEMO_REFERENCE_DATE", reference_day)
+    else:
+        monkeypatch.delenv("DEMO_REFERENCE_DATE", raising=False)
+    loaded_at = datetime(2025, 3, 1, 1, 46, 30, tzinfo=timezone.utc)  # long before the day's noon
+    _generate(now=loaded_at)
+    checked = 0
+    for table in db.metadata.sorted_tables:
+        if table.name in CLOCK_TABLES:
+            continue
+        for column in table.columns:
+            if not isinstance(column.type, UTCDateTime) or f"{table.name}.{column.name}" in FUTURE_ALLOWED:
+                continue
+            latest = db.session.scalar(select(func.max(column)))
+            checked += latest is not None
+            assert latest is None or latest <= loaded_at, f"{table.name}.{column.name} at {latest}"
+    assert checked >= 10  # orders, payments, refunds, customers, check-ins, … were all looked at
