@@ -14,11 +14,12 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request,
                    url_for)
 from markupsafe import Markup
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from ..domain import audit, order_queries, orders
-from ..domain.errors import DomainError, Invalid, NotFound
-from ..domain.models import Event, Item, OrderStatus, SubEvent
+from ..domain import audit, order_queries, orders, parsing
+from ..domain.errors import DomainError, FieldErrors, Invalid, NotFound
+from ..domain.models import Event, Item, ItemVariation, OrderStatus, SubEvent
 from ..domain.order_queries import STATUSES, OrderFilters, OrderRow
 from ..domain.permissions import Permission, visible_event_ids
 from ..domain.names import scheme_fields
@@ -99,7 +100,7 @@ def read_filters(args: ListArgs) -> OrderFilters:
     )
 
 
-def _chips(f: OrderFilters) -> list[tuple[str, str]]:
+def _chips(f: OrderFilters, organizer) -> list[tuple[str, str]]:
     from .templating import url_with
     chips = []
     names = list(f.active())
@@ -110,10 +111,37 @@ def _chips(f: OrderFilters) -> list[tuple[str, str]]:
             shown = ", ".join(OrderStatus.LABELS[s] for s in value)
         elif isinstance(value, bool):
             shown = "yes" if value else "no"
+        elif name in ("item", "variation", "subevent"):
+            shown = _chip_object_name(name, value, organizer)
+        elif name == "payment_provider":
+            shown = provider_name(value)
         else:
             shown = request.args.get(name, str(value))
         chips.append((f"{FILTER_LABELS[name]}: {shown}", url_with(**{name: None})))
     return chips
+
+
+def _chip_object_name(name: str, object_id: int, organizer) -> str:
+    """The product, variation or date a filter points at, by name; only this organizer's."""
+    from .templating import localtime
+    if not 0 < object_id < 2 ** 63:
+        return f"unknown ({object_id})"
+    of_organizer = Event.organizer_id == organizer.id
+    if name == "item":
+        row = db.session.execute(select(Item.name).join(Event, Event.id == Item.event_id)
+                                 .where(Item.id == object_id, of_organizer)).first()
+        shown = row and row.name
+    elif name == "variation":
+        row = db.session.execute(select(Item.name, ItemVariation.value).join(Item, Item.id == ItemVariation.item_id)
+                                 .join(Event, Event.id == Item.event_id)
+                                 .where(ItemVariation.id == object_id, of_organizer)).first()
+        shown = row and f"{row.name} – {row.value}"
+    else:
+        row = db.session.execute(select(SubEvent.name, SubEvent.date_from, Event.timezone)
+                                 .join(Event, Event.id == SubEvent.event_id)
+                                 .where(SubEvent.id == object_id, of_organizer)).first()
+        shown = row and f"{row.name}, {localtime(row.date_from, row.timezone)}"
+    return shown or f"unknown ({object_id})"
 
 
 def _event_ids(organizer, event: Event | None) -> list[int] | None:
@@ -127,13 +155,24 @@ def _list_response(organizer, event: Event | None):
     f = read_filters(args)
     ordering = order_queries.clean_ordering(request.args.get("sort"))
     page = order_queries.list_page(_event_ids(organizer, event), organizer.id, f, ordering, args.page())
-    context = dict(event=event, page=page, filters=f, sort=ordering, chips=_chips(f), notices=args.notices,
+    context = dict(event=event, page=page, filters=f, sort=ordering, chips=_chips(f, organizer), notices=args.notices,
                    statuses=OrderStatus.LABELS, providers=PROVIDERS, items=_items(event),
                    subevents=_subevents(event), clear_url=request.base_url,
-                   list_url=request.full_path.rstrip("?"))
+                   list_url=request.full_path.rstrip("?"), export_url=_export_url(organizer, event))
     if is_htmx() and not request.headers.get("HX-History-Restore-Request"):
-        return render_template("orders/_table.html", **context)
+        # links in the list (chips, sort, pages) swap filter bar and table; the filter bar the table
+        whole_list = request.headers.get("HX-Target") == "order-list"
+        return render_template("orders/_list.html" if whole_list else "orders/_table.html", **context)
     return render_template("orders/list.html", **context)
+
+
+def _export_url(organizer, event: Event | None) -> str:
+    """The CSV of exactly the list on screen: the same filters and sort, all pages."""
+    args = request.args.to_dict(flat=False)
+    args.pop("page", None)
+    if event is None:
+        return url_for("orders.organizer_export", organizer=organizer.slug, **args)
+    return url_for("orders.event_export", organizer=organizer.slug, event=event.slug, **args)
 
 
 def _items(event: Event | None) -> list[Item]:
@@ -234,7 +273,8 @@ def _respond(event: Event, code: str, region: str, *, action: str, message: str 
         return redirect(url_for("orders.detail", organizer=event.organizer.slug, event=event.slug, code=code), 303)
     order = _load(event, code)
     context = _context(order, message=message, error=_error_message(error, action) if error else None,
-                       error_action=action, error_field=getattr(error, "field", None))
+                       error_action=action, error_field=getattr(error, "field", None),
+                       error_fields=getattr(error, "errors", None) or {})
     html = render_template(REGIONS[region], **context)
     if error is not None:
         return Markup(html), 422
@@ -374,11 +414,10 @@ def mark_expired(organizer, event, code):
 
 
 def _date_field(name: str, label: str) -> date:
-    raw = (request.form.get(name) or "").strip()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise Invalid(f"Enter the {label} as a date (YYYY-MM-DD).", code="date_invalid", field=name) from None
+    day = parsing.parse_date(request.form.get(name), label=label, field=name)
+    if day is None:
+        raise Invalid(f"Enter the {label} as a date (YYYY-MM-DD).", code="date_invalid", field=name)
+    return day
 
 
 @_action_route("extend")
@@ -455,16 +494,21 @@ def edit_fields(organizer, event, code):
         form = request.form
         followup = (form.get("custom_followup_at") or "").strip()
         fields = {}
-        expires = _date_field("expires", "payment deadline")
-        if expires != _local_date(order.expires, event.timezone):
-            fields["expires"] = expires  # a date means the end of that day, as for extend
-        orders.update_order_fields(
-            order, actor=current_actor(), seen_last_modified=_seen(),
-            email=form.get("email", ""), phone=form.get("phone", ""), locale=form.get("locale", order.locale),
-            comment=form.get("comment", ""), checkin_attention=_checked("checkin_attention"),
-            checkin_text=form.get("checkin_text", ""), valid_if_pending=_checked("valid_if_pending"),
-            custom_followup_at=_date_field("custom_followup_at", "follow-up date") if followup else None,
-            **fields)
+        errors = FieldErrors()  # bad dates are reported together with the domain's refusals
+        with errors.check("expires"):
+            expires = _date_field("expires", "payment deadline")
+            if expires != _local_date(order.expires, event.timezone):
+                fields["expires"] = expires  # a date means the end of that day, as for extend
+        with errors.check("custom_followup_at"):
+            fields["custom_followup_at"] = _date_field("custom_followup_at", "follow-up date") if followup else None
+        with errors.check("fields"):
+            orders.update_order_fields(
+                order, actor=current_actor(), seen_last_modified=_seen(),
+                email=form.get("email", ""), phone=form.get("phone", ""), locale=form.get("locale", order.locale),
+                comment=form.get("comment", ""), checkin_attention=_checked("checkin_attention"),
+                checkin_text=form.get("checkin_text", ""), valid_if_pending=_checked("valid_if_pending"),
+                **fields)
+        errors.raise_if_any()  # the transaction is rolled back: nothing of a refused form is saved
         return "Order details saved."
     return _run(event, code, "fields", "details", change)
 
