@@ -13,7 +13,7 @@
   }
 
   function highlight(option) {
-    options().forEach(function (o) { o.classList.remove("active", "bg-primary-subtle"); o.removeAttribute("aria-selected"); });
+    options().forEach(function (o) { o.classList.remove("active", "bg-primary-subtle"); o.setAttribute("aria-selected", "false"); });
     if (option) {
       option.classList.add("active", "bg-primary-subtle");
       option.setAttribute("aria-selected", "true");
@@ -24,11 +24,18 @@
     }
   }
 
+  // "/" is a character in text fields; anywhere else (links, buttons, checkboxes) it is the shortcut.
+  const NOT_TEXT = ["button", "checkbox", "color", "file", "hidden", "image", "radio", "range", "reset", "submit"];
+  function isTextField(element) {
+    if (!(element instanceof Element)) return false;
+    if (element.closest("textarea, [contenteditable]:not([contenteditable=false])")) return true;
+    return element instanceof HTMLInputElement && !NOT_TEXT.includes(element.type);
+  }
+
   document.addEventListener("keydown", function (event) {
     const input = box();
     if (!input) return;
-    const typing = event.target.closest("input, textarea, select, [contenteditable]");
-    if (event.key === "/" && !typing) {
+    if (event.key === "/" && !isTextField(event.target)) {
       event.preventDefault();
       input.focus();
       input.select();
@@ -54,10 +61,19 @@
     }
   });
 
+  // Screen readers hear how many results arrived; the list itself is not a live region.
+  function announce() {
+    const status = document.getElementById("quicksearch-status");
+    if (!status) return;
+    const count = options().length;
+    status.textContent = panel().hidden ? "" : count === 0 ? "Nothing found" : count === 1 ? "1 result" : count + " results";
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.target.id !== "quicksearch-results") return;
     show(event.target.innerHTML.trim() !== "");
     highlight(null);
+    announce();
   });
 
   document.addEventListener("click", function (event) {

@@ -8,6 +8,8 @@ def register_web(app: Flask) -> None:
     from . import account, auth, customers, errors, main, orders, outbox, public, search, templating
     templating.init_app(app)
     errors.init_app(app)
+    from .security import add_security_headers
+    app.after_request(add_security_headers)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(orders.bp)
