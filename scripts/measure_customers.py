@@ -74,7 +74,7 @@ def main() -> None:
         email_part = (sample.email or "x@example.org").split("@")[0][:6]
         phone_part = sample.phone[-6:] if sample.phone else "0160"
         slug = organizer.slug
-        admin_id = admin.id
+        admin_session_id = admin.get_id()  # the user id with their session version
         sample_id = sample.identifier
         orders_id = with_orders.identifier if with_orders else sample_id
         engine = db.engine
@@ -82,7 +82,7 @@ def main() -> None:
 
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(admin_id)
+        session["_user_id"] = admin_session_id
         session["_fresh"] = True
 
     base = f"/{slug}/customers/"
