@@ -1,4 +1,6 @@
-"""Order-level actions (seed 003's state operations and PATCH) and the order's money totals.
+"""Order-level actions (seed 003's state operations) and the order's money totals.
+
+Editing fields lives in order_fields.py, ticket secrets and blocks in secrets.py.
 
 Every action follows the same steps: lock the order (and re-read it), refuse when the page
 that asked showed an older state, check the rule, change, write the audit entry. Functions
@@ -7,7 +9,6 @@ flush but never commit: the caller owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -16,16 +17,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from . import audit, codes, parsing, providers
+from . import audit, parsing, providers
 from .audit import Actor
 from .availability import ensure_available, needs_of
 from .changes import ensure_unchanged
-from .contact import default_region, parse_phone
-from .errors import FieldErrors, Invalid, NotFound
-from .models import (Answer, BlockedSecret, Checkin, Event, Invoice, InvoiceAddress, Order, OrderFee,
+from .errors import Invalid, NotFound
+from .models import (Answer, Checkin, Event, Invoice, InvoiceAddress, Order, OrderFee,
                      OrderPayment, OrderPosition, OrderRefund, OrderStatus, PaymentState, RefundState,
                      RevokedSecret, answer_option, utcnow)
-from .names import clean_name_parts, derive_name
 from .tx import lock
 
 ZERO = Decimal("0.00")
@@ -170,7 +169,7 @@ def likely_action(order: Order) -> str | None:
 
 # --- shared steps ------------------------------------------------------------------------------
 
-def _begin(order: Order, seen_last_modified: str | None) -> Order:
+def begin_change(order: Order, seen_last_modified: str | None) -> Order:
     """Lock the order row, re-read it, and refuse when the caller saw an older state."""
     locked = lock(Order, order.id)
     if locked is None:
@@ -186,7 +185,7 @@ def _refuse(order: Order, action: str) -> Invalid:
     return Invalid(f"Order {order.code} cannot be {action}: it is {label}.", code="wrong_status")
 
 
-def _end_of_day(day: dt.date, tz: str) -> datetime:
+def end_of_day(day: dt.date, tz: str) -> datetime:
     return datetime.combine(day, time(23, 59, 59), ZoneInfo(tz)).astimezone(dt.timezone.utc)
 
 
@@ -194,7 +193,7 @@ def new_deadline(order: Order, now: datetime) -> datetime:
     """Payment deadline from the event's payment term: the end of that day in the event's zone."""
     zone = ZoneInfo(order.event.timezone)
     day = (now.astimezone(zone) + timedelta(days=order.event.payment_term_days)).date()
-    return _end_of_day(day, order.event.timezone)
+    return end_of_day(day, order.event.timezone)
 
 
 def _next_payment_id(order: Order) -> int:
@@ -266,7 +265,7 @@ def mark_paid(order: Order, *, actor: Actor, send_email: bool = True, force: boo
     `force` (the UI's "overbook anyway") says to overbook.
     """
     now = now or utcnow()
-    order = _begin(order, seen_last_modified)
+    order = begin_change(order, seen_last_modified)
     if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
         raise _refuse(order, "marked as paid")
     if order.status == OrderStatus.PENDING and order.require_approval:
@@ -299,7 +298,7 @@ def cancel_order(order: Order, *, actor: Actor, send_email: bool = True, comment
     now = now or utcnow()
     comment = _clean_comment(comment)
     fee = _clean_fee(cancellation_fee)
-    order = _begin(order, seen_last_modified)
+    order = begin_change(order, seen_last_modified)
     if order.status not in (OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.EXPIRED):
         raise _refuse(order, "canceled")
     if fee is not None and fee > order.total:
@@ -349,7 +348,7 @@ def reactivate_order(order: Order, *, actor: Actor, seen_last_modified: str | No
     pretix: reactivating never approves it, whatever was paid.
     """
     now = now or utcnow()
-    order = _begin(order, seen_last_modified)
+    order = begin_change(order, seen_last_modified)
     if order.status != OrderStatus.CANCELED:
         raise Invalid(f"Order {order.code} is not canceled, so it cannot be reactivated.", code="wrong_status")
     ensure_available(order.event_id, needs_of(order), exclude_order_id=order.id)
@@ -364,7 +363,7 @@ def reactivate_order(order: Order, *, actor: Actor, seen_last_modified: str | No
 
 def mark_pending(order: Order, *, actor: Actor, seen_last_modified: str | None = None) -> Order:
     """Paid → pending (unpaid)."""
-    order = _begin(order, seen_last_modified)
+    order = begin_change(order, seen_last_modified)
     if order.status != OrderStatus.PAID:
         raise _refuse(order, "marked as pending")
     order.status = OrderStatus.PENDING
@@ -374,7 +373,7 @@ def mark_pending(order: Order, *, actor: Actor, seen_last_modified: str | None =
 
 def mark_expired(order: Order, *, actor: Actor, seen_last_modified: str | None = None) -> Order:
     """Pending → expired: its tickets no longer count against quotas and seats."""
-    order = _begin(order, seen_last_modified)
+    order = begin_change(order, seen_last_modified)
     if order.status != OrderStatus.PENDING:
         raise _refuse(order, "marked as expired")
     order.status = OrderStatus.EXPIRED
@@ -393,8 +392,8 @@ def extend_order(order: Order, *, until: dt.date, actor: Actor, force: bool = Fa
     until = parsing.parse_date(until, label="new payment deadline", field="until")
     if until is None:
         raise Invalid("Give the new payment deadline as a date.", code="date_invalid", field="until")
-    order = _begin(order, seen_last_modified)
-    deadline = _end_of_day(until, order.event.timezone)
+    order = begin_change(order, seen_last_modified)
+    deadline = end_of_day(until, order.event.timezone)
     if deadline < now:
         raise Invalid(f"The new payment deadline ({until.isoformat()}) must not be in the past.",
                       code="date_in_past", field="until")
@@ -416,7 +415,7 @@ def approve_order(order: Order, *, actor: Actor, send_email: bool = True, seen_l
                   now: datetime | None = None) -> Order:
     """Pending + awaiting approval → approved with a new deadline; a free order becomes paid."""
     now = now or utcnow()
-    order = _begin(order, seen_last_modified)
+    order = begin_change(order, seen_last_modified)
     if order.status != OrderStatus.PENDING or not order.require_approval:
         raise Invalid(f"Order {order.code} is not awaiting approval.", code="not_awaiting_approval")
     order.require_approval = False
@@ -437,7 +436,7 @@ def deny_order(order: Order, *, actor: Actor, send_email: bool = True, comment: 
     """Pending + awaiting approval → canceled; require_approval stays true (that is what 'denied' means)."""
     now = now or utcnow()
     comment = _clean_comment(comment)
-    order = _begin(order, seen_last_modified)
+    order = begin_change(order, seen_last_modified)
     if order.status != OrderStatus.PENDING or not order.require_approval:
         raise Invalid(f"Order {order.code} is not awaiting approval.", code="not_awaiting_approval")
     order.status = OrderStatus.CANCELED
@@ -452,7 +451,7 @@ def deny_order(order: Order, *, actor: Actor, send_email: bool = True, comment: 
 
 def delete_order(order: Order, *, actor: Actor, seen_last_modified: str | None = None) -> None:
     """Delete a test-mode order with everything in it; real orders are never deleted."""
-    order = _begin(order, seen_last_modified)
+    order = begin_change(order, seen_last_modified)
     if not order.testmode:
         raise Invalid(f"Order {order.code} is not a test-mode order. Only test-mode orders can be deleted.",
                       code="not_testmode")
@@ -476,273 +475,10 @@ def delete_order(order: Order, *, actor: Actor, seen_last_modified: str | None =
     db.session.expunge(order)
 
 
-def regenerate_secrets(order: Order, *, actor: Actor, seen_last_modified: str | None = None,
-                       now: datetime | None = None) -> Order:
-    """New order secret (the old order link stops working) and new ticket secrets; the old ticket
-    secrets go to the event's revoked secrets so that scanners refuse them. A blocked ticket
-    stays blocked: its new secret joins the event's blocked secrets, and so does the old one."""
-    now = now or utcnow()
-    order = _begin(order, seen_last_modified)
-    order.secret = codes.order_secret()
-    blocked = []
-    for position in order.all_positions:
-        old = position.secret
-        db.session.add(RevokedSecret(event_id=order.event_id, position_id=position.id, secret=old))
-        position.secret = codes.position_secret()
-        if position.blocked:
-            _set_secret_blocked(order.event_id, old, True, now)
-            _set_secret_blocked(order.event_id, position.secret, True, now)
-            blocked.append(position.positionid)
-    audit.log(actor, order, "order.secrets_regenerated", data={
-        "tickets": len(order.all_positions), "blocked_tickets": blocked})
-    return order
-
-
-# --- blocks -----------------------------------------------------------------------------------------
-
-ADMIN_BLOCK = "admin"
-_BLOCK_NAME = re.compile(r"admin|api:[A-Za-z0-9._]+")
-
-
-def _set_secret_blocked(event_id: int, secret: str, blocked: bool, now: datetime) -> None:
-    """Keep the event's blocked-secrets list (what scanners read) in step with a ticket's blocks."""
-    row = db.session.scalar(select(BlockedSecret).where(BlockedSecret.event_id == event_id,
-                                                        BlockedSecret.secret == secret))
-    if row is None:
-        if not blocked:
-            return
-        row = BlockedSecret(event_id=event_id, secret=secret)
-        db.session.add(row)
-    row.blocked = blocked
-    row.updated = now
-
-
-def _clean_block(block: str) -> str:
-    if not isinstance(block, str) or not _BLOCK_NAME.fullmatch(block) or len(block) > 64:
-        raise Invalid("A block is 'admin' or 'api:' followed by letters, digits, dots or underscores.",
-                      code="block_invalid", field="block")
-    return block
-
-
-def _locked_position(position: OrderPosition, seen_last_modified: str | None) -> OrderPosition:
-    _begin(position.order, seen_last_modified)
-    db.session.refresh(position)
-    return position
-
-
-def add_block(position: OrderPosition, *, actor: Actor, block: str = ADMIN_BLOCK,
-              seen_last_modified: str | None = None, now: datetime | None = None) -> OrderPosition:
-    """Block a ticket (scanners refuse it) for `block`; adding a block it already has changes nothing."""
-    now = now or utcnow()
-    block = _clean_block(block)
-    position = _locked_position(position, seen_last_modified)
-    blocks = list(position.blocked or [])
-    if block in blocks:
-        return position
-    position.blocked = blocks + [block]
-    _set_secret_blocked(position.order.event_id, position.secret, True, now)
-    audit.log(actor, position.order, "position.blocked", data={"position": position.positionid, "block": block})
-    return position
-
-
-def remove_block(position: OrderPosition, *, actor: Actor, block: str = ADMIN_BLOCK,
-                 seen_last_modified: str | None = None, now: datetime | None = None) -> OrderPosition:
-    """Remove one block; when it was the last, `blocked` is null again (not an empty list), so
-    that `blocked IS NULL` finds every valid ticket, and scanners accept the secret again."""
-    now = now or utcnow()
-    block = _clean_block(block)
-    position = _locked_position(position, seen_last_modified)
-    blocks = list(position.blocked or [])
-    if block not in blocks:
-        raise Invalid(f"Ticket {position.positionid} of order {position.order.code} has no block '{block}'.",
-                      code="not_blocked", field="block")
-    remaining = [b for b in blocks if b != block]
-    position.blocked = remaining or None
-    _set_secret_blocked(position.order.event_id, position.secret, bool(remaining), now)
-    audit.log(actor, position.order, "position.unblocked", data={
-        "position": position.positionid, "block": block, "remaining": remaining})
-    return position
-
-
 def resend_link(order: Order, *, actor: Actor) -> Order:
     """Email the buyer the link to their order page."""
     if not order.email:
         raise Invalid(f"Order {order.code} has no email address to send the link to.", code="no_email")
     _mail(order, "order_link")
     audit.log(actor, order, "order.link_resent", data={"to": order.email})
-    return order
-
-
-# --- editing fields --------------------------------------------------------------------------------
-
-EDITABLE_FIELDS = ("email", "phone", "locale", "comment", "checkin_attention", "checkin_text",
-                   "custom_followup_at", "valid_if_pending", "expires", "api_meta")
-
-
-def update_order_fields(order: Order, *, actor: Actor, seen_last_modified: str | None = None,
-                        **fields) -> Order:
-    """Change the fields 003's PATCH allows (except the invoice address, see set_invoice_address)."""
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise Invalid(f"These fields cannot be changed: {', '.join(sorted(unknown))}.", code="not_editable")
-    errors = FieldErrors()  # every bad field at once, so a form can show them together
-    cleaned = {}
-    for name, value in fields.items():
-        with errors.check(name):
-            cleaned[name] = _CLEANERS[name](value, order)
-    errors.raise_if_any()
-    order = _begin(order, seen_last_modified)
-    changes = {}
-    for name, value in cleaned.items():
-        before = getattr(order, name)
-        if before != value:
-            setattr(order, name, value)
-            changes[name] = {"old": before, "new": value}
-    if changes:
-        audit.log(actor, order, "order.changed", data=changes)
-    return order
-
-
-def _text(limit: int, field: str, required: bool = False):
-    def clean(value, _order):
-        value = (value or "").strip() if isinstance(value, str) or value is None else value
-        if not isinstance(value, str):
-            raise Invalid(f"The {field.replace('_', ' ')} must be text.", code="invalid", field=field)
-        if len(value) > limit:
-            raise Invalid(f"The {field.replace('_', ' ')} may be at most {limit:,} characters long.",
-                          code="too_long", field=field)
-        if required and not value:
-            raise Invalid(f"The {field.replace('_', ' ')} cannot be empty.", code="required", field=field)
-        return value
-    return clean
-
-
-def _optional(cleaner):
-    def clean(value, order):
-        value = cleaner(value, order)
-        return value or None
-    return clean
-
-
-def _email(value, order):
-    value = _text(254, "email")(value, order)
-    if not value:
-        return None
-    from email_validator import EmailNotValidError, validate_email
-    try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError:
-        raise Invalid(f"'{value}' is not a valid email address.", code="email_invalid", field="email") from None
-
-
-def _phone(value, order):
-    value = _text(32, "phone")(value, order)
-    return parse_phone(value, default_region(order.event.organizer))
-
-
-def _locale(value, order):
-    value = _text(16, "locale", required=True)(value, order)
-    allowed = order.event.organizer.locales or ["en"]
-    if value not in allowed:
-        raise Invalid(f"The locale must be one of {', '.join(allowed)}.", code="locale_invalid", field="locale")
-    return value
-
-
-def _boolean(field):
-    def clean(value, _order):
-        if not isinstance(value, bool):
-            raise Invalid(f"The {field.replace('_', ' ')} must be true or false.", code="invalid", field=field)
-        return value
-    return clean
-
-
-def _date(value, _order):
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime) or not isinstance(value, dt.date):
-        raise Invalid("The follow-up date must be a date.", code="date_invalid", field="custom_followup_at")
-    return parsing.parse_date(value, label="follow-up date", field="custom_followup_at")
-
-
-def _expires(value, order):
-    if isinstance(value, dt.date) and not isinstance(value, datetime):
-        day = parsing.parse_date(value, label="payment deadline", field="expires")
-        return _end_of_day(day, order.event.timezone)
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise Invalid("The payment deadline must be a date or a date and time with a time zone.",
-                      code="date_invalid", field="expires")
-    return parsing.parse_moment(value, label="payment deadline", field="expires")
-
-
-def _api_meta(value, _order):
-    if not isinstance(value, dict):
-        raise Invalid("The API meta data must be an object.", code="invalid", field="api_meta")
-    return value
-
-
-_CLEANERS = {
-    "email": _email, "phone": _phone, "locale": _locale, "comment": _text(MAX_TEXT, "comment"),
-    "checkin_attention": _boolean("checkin_attention"), "checkin_text": _optional(_text(MAX_TEXT, "checkin_text")),
-    "custom_followup_at": _date, "valid_if_pending": _boolean("valid_if_pending"), "expires": _expires,
-    "api_meta": _api_meta,
-}
-
-
-ADDRESS_FIELDS = {"company": 255, "street": 2000, "zipcode": 30, "city": 255, "country": 100, "state": 100,
-                  "internal_reference": 2000, "custom_field": 255, "vat_id": 255}
-
-
-def set_invoice_address(order: Order, *, actor: Actor, data: dict, seen_last_modified: str | None = None,
-                        now: datetime | None = None) -> InvoiceAddress:
-    """Create or replace the invoice address; `data` is the full address (003: always the whole object)."""
-    now = now or utcnow()
-    cleaned = _clean_address(data, order)
-    order = _begin(order, seen_last_modified)
-    address = order.invoice_address
-    created = address is None
-    if created:
-        address = InvoiceAddress(order=order)
-        db.session.add(address)
-    for name, value in cleaned.items():
-        setattr(address, name, value)
-    address.last_modified = now
-    audit.log(actor, order, "order.invoice_address_changed", data={
-        "created": created, **{k: v for k, v in cleaned.items() if k != "name_parts"}})
-    return address
-
-
-def _clean_address(data: dict, order: Order) -> dict:
-    cleaned = {}
-    errors = FieldErrors()  # every bad field at once, so a form can show them together
-    for name, limit in ADDRESS_FIELDS.items():
-        value = data.get(name)
-        with errors.check(name):
-            value = _text(limit, name)(value, order) if value is not None else ""
-            cleaned[name] = value or None
-    if cleaned.get("country"):
-        country = cleaned["country"].upper()
-        with errors.check("country"):
-            if len(country) != 2 or not country.isalpha():
-                raise Invalid("The country must be a two-letter code such as DE.", code="country_invalid",
-                              field="country")
-        cleaned["country"] = country
-    cleaned["is_business"] = bool(data.get("is_business"))
-    with errors.check("name_parts"):
-        cleaned["name_parts"] = clean_name_parts(data.get("name_parts"), order.event.organizer.name_scheme)
-        cleaned["name_cached"] = derive_name(cleaned["name_parts"])
-    if cleaned["is_business"] and "company" in cleaned and not cleaned["company"]:
-        with errors.check("company"):
-            raise Invalid("A business address needs a company name.", code="company_required", field="company")
-    errors.raise_if_any()
-    return cleaned
-
-
-def remove_invoice_address(order: Order, *, actor: Actor, seen_last_modified: str | None = None) -> Order:
-    order = _begin(order, seen_last_modified)
-    if order.invoice_address is None:
-        raise Invalid(f"Order {order.code} has no invoice address.", code="no_invoice_address")
-    db.session.delete(order.invoice_address)
-    db.session.flush()
-    db.session.expire(order, ["invoice_address"])
-    audit.log(actor, order, "order.invoice_address_removed")
     return order

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from ..domain import audit, order_queries, orders, parsing
+from ..domain import audit, order_fields, order_queries, orders, parsing, secrets
 from ..domain.errors import DomainError, FieldErrors, Invalid, NotFound
 from ..domain.models import Event, Item, ItemVariation, OrderStatus, SubEvent
 from ..domain.order_queries import STATUSES, OrderFilters, OrderRow
@@ -454,7 +454,7 @@ def deny(organizer, event, code):
 @_action_route("regenerate_secrets")
 def regenerate_secrets(organizer, event, code):
     def change(order):
-        order = orders.regenerate_secrets(order, actor=current_actor(), seen_last_modified=_seen())
+        order = secrets.regenerate_secrets(order, actor=current_actor(), seen_last_modified=_seen())
         return f"New order link and ticket secrets for {order.code}; the old ones no longer work."
     return _run(event, code, "regenerate_secrets", "summary", change)
 
@@ -502,7 +502,7 @@ def edit_fields(organizer, event, code):
         with errors.check("custom_followup_at"):
             fields["custom_followup_at"] = _date_field("custom_followup_at", "follow-up date") if followup else None
         with errors.check("fields"):
-            orders.update_order_fields(
+            order_fields.update_order_fields(
                 order, actor=current_actor(), seen_last_modified=_seen(),
                 email=form.get("email", ""), phone=form.get("phone", ""), locale=form.get("locale", order.locale),
                 comment=form.get("comment", ""), checkin_attention=_checked("checkin_attention"),
@@ -517,11 +517,11 @@ def edit_fields(organizer, event, code):
 def edit_invoice_address(organizer, event, code):
     def change(order):
         form = request.form
-        data = {name: form.get(name, "") for name in orders.ADDRESS_FIELDS}
+        data = {name: form.get(name, "") for name in order_fields.ADDRESS_FIELDS}
         data["is_business"] = _checked("is_business")
         data["name_parts"] = {key[len("name_"):]: value for key, value in form.items()
                               if key.startswith("name_") and key != "name_parts"}
-        orders.set_invoice_address(order, actor=current_actor(), data=data, seen_last_modified=_seen())
+        order_fields.set_invoice_address(order, actor=current_actor(), data=data, seen_last_modified=_seen())
         return "Invoice address saved."
     return _run(event, code, "invoice_address", "invoice_address", change)
 
@@ -529,6 +529,6 @@ def edit_invoice_address(organizer, event, code):
 @_action_route("invoice_address/remove", partial="invoice_address")
 def remove_invoice_address(organizer, event, code):
     def change(order):
-        orders.remove_invoice_address(order, actor=current_actor(), seen_last_modified=_seen())
+        order_fields.remove_invoice_address(order, actor=current_actor(), seen_last_modified=_seen())
         return "Invoice address removed."
     return _run(event, code, "remove_invoice_address", "invoice_address", change)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from backoffice.domain import availability, codes
+from backoffice.domain import availability, codes, order_fields, orders, secrets
 from backoffice.domain.availability import Need
 from backoffice.domain.errors import DomainError, Invalid
 from backoffice.domain.models import (Answer, InvoiceAddress, Order, OrderPayment, OrderStatus, Question,
@@ -273,7 +273,6 @@ def test_seat_shortage_is_invalid_not_a_conflict(world):
 
 
 def test_stale_save_is_a_conflict(world):
-    from backoffice.domain import orders
     from backoffice.domain.audit import Actor
     order = factories.order(world.event, [world.ticket])
     db.session.commit()
@@ -281,12 +280,11 @@ def test_stale_save_is_a_conflict(world):
     order.comment = "changed by a colleague"
     db.session.commit()
     with pytest.raises(DomainError) as info:
-        orders.update_order_fields(order, actor=Actor(user=world.admin), seen_last_modified=seen, comment="mine")
+        order_fields.update_order_fields(order, actor=Actor(user=world.admin), seen_last_modified=seen, comment="mine")
     assert (info.value.kind, info.value.status, info.value.code) == ("conflict", 409, "stale")
 
 
 def test_unknown_order_is_not_found(world):
-    from backoffice.domain import orders
     with pytest.raises(DomainError) as info:
         orders.get_order(world.event, "NOPE1")
     assert (info.value.kind, info.value.status) == ("not_found", 404)
@@ -333,14 +331,13 @@ def test_locked_read_modify_write_loses_no_update(app, world):
 
 def test_removing_the_last_block_leaves_sql_null_and_unblocks_the_secret(world):
     from sqlalchemy import select as sa_select
-    from backoffice.domain import orders
     from backoffice.domain.audit import Actor
     from backoffice.domain.models import BlockedSecret, OrderPosition
     actor = Actor(user=world.admin)
     order = factories.order(world.event, [world.ticket, world.ticket])
     position = order.all_positions[0]
-    orders.add_block(position, actor=actor)
-    orders.add_block(position, actor=actor, block="api:gate.7")
+    secrets.add_block(position, actor=actor)
+    secrets.add_block(position, actor=actor, block="api:gate.7")
     db.session.commit()
 
     def unblocked_ids():
@@ -350,10 +347,10 @@ def test_removing_the_last_block_leaves_sql_null_and_unblocks_the_secret(world):
         return db.session.scalar(sa_select(BlockedSecret.blocked).where(BlockedSecret.secret == position.secret))
 
     assert unblocked_ids() == [order.all_positions[1].id] and secret_blocked() is True
-    orders.remove_block(position, actor=actor)
+    secrets.remove_block(position, actor=actor)
     db.session.commit()
     assert position.blocked == ["api:gate.7"] and secret_blocked() is True
-    orders.remove_block(position, actor=actor, block="api:gate.7")
+    secrets.remove_block(position, actor=actor, block="api:gate.7")
     db.session.commit()
     db.session.expire_all()
     # the last block gone: SQL NULL (not [] or JSON null), so `blocked IS NULL` finds the ticket again
@@ -362,16 +359,15 @@ def test_removing_the_last_block_leaves_sql_null_and_unblocks_the_secret(world):
 
 
 def test_block_names_and_removing_a_missing_block_are_refused(world):
-    from backoffice.domain import orders
     from backoffice.domain.audit import Actor
     actor = Actor(user=world.admin)
     position = factories.order(world.event, [world.ticket]).all_positions[0]
     db.session.commit()
     for bad in ("api:", "api:gate 7", "other", ""):
         with pytest.raises(Invalid, match="'admin' or 'api:'"):
-            orders.add_block(position, actor=actor, block=bad)
+            secrets.add_block(position, actor=actor, block=bad)
     with pytest.raises(Invalid, match="has no block 'admin'"):
-        orders.remove_block(position, actor=actor)
+        secrets.remove_block(position, actor=actor)
     db.session.rollback()
     assert db.session.get(type(position), position.id).blocked is None
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from backoffice.domain import orders
+from backoffice.domain import order_fields, orders, secrets
 from backoffice.domain.audit import Actor
 from backoffice.domain.errors import Conflict, Invalid
 from backoffice.domain.models import (LogEntry, Order, OrderFee, OrderPayment, OrderPosition, OrderRefund,
@@ -229,7 +229,7 @@ def test_stale_page_is_refused(world, actor):
     order = factories.order(world.event, [world.ticket])
     db.session.commit()
     seen = order.last_modified.isoformat()
-    orders.update_order_fields(order, actor=actor, comment="changed by a colleague")
+    order_fields.update_order_fields(order, actor=actor, comment="changed by a colleague")
     db.session.commit()
     error = refused(orders.mark_paid, order, exc=Conflict, actor=actor, seen_last_modified=seen)
     assert "changed by someone else" in error.message
@@ -589,7 +589,7 @@ def test_regenerate_secrets_revokes_old_ticket_secrets(world, actor, client):
     old_link = orders.order_url(order).removeprefix("http://backoffice.test")
     old_secrets = {p.secret for p in order.all_positions}
     old_order_secret = order.secret
-    orders.regenerate_secrets(order, actor=actor)
+    secrets.regenerate_secrets(order, actor=actor)
     db.session.commit()
     order = reload(order)
     assert order.secret != old_order_secret
@@ -603,10 +603,10 @@ def test_regenerate_secrets_keeps_a_blocked_ticket_blocked(world, actor):
     from backoffice.domain.models import BlockedSecret
     order = factories.order(world.event, [world.ticket, world.ticket])
     blocked, free = order.all_positions
-    orders.add_block(blocked, actor=actor)
+    secrets.add_block(blocked, actor=actor)
     db.session.commit()
     old_blocked, old_free = blocked.secret, free.secret
-    orders.regenerate_secrets(order, actor=actor)
+    secrets.regenerate_secrets(order, actor=actor)
     db.session.commit()
     order = reload(order)
     blocked, free = order.all_positions
@@ -639,7 +639,7 @@ def test_resend_link_refused_without_email(world, actor):
 
 def test_update_fields_logs_changes(world, actor):
     order = factories.order(world.event, [world.ticket])
-    orders.update_order_fields(order, actor=actor, email="New@Example.org", phone="+49 30 1234567", locale="de",
+    order_fields.update_order_fields(order, actor=actor, email="New@Example.org", phone="+49 30 1234567", locale="de",
                                comment="VIP", checkin_attention=True, checkin_text="Wheelchair",
                                custom_followup_at=date(2026, 5, 1), valid_if_pending=True)
     assert (order.email, order.phone, order.locale) == ("New@example.org", "+49301234567", "de")
@@ -652,18 +652,18 @@ def test_update_fields_logs_changes(world, actor):
 def test_update_fields_refuses_bad_values(world, actor, field, value):
     order = factories.order(world.event, [world.ticket])
     db.session.commit()
-    assert refused(orders.update_order_fields, order, actor=actor, **{field: value}).field == field
+    assert refused(order_fields.update_order_fields, order, actor=actor, **{field: value}).field == field
 
 
 def test_update_fields_refuses_unknown_field(world, actor):
     order = factories.order(world.event, [world.ticket])
     db.session.commit()
-    refused(orders.update_order_fields, order, actor=actor, status="p")
+    refused(order_fields.update_order_fields, order, actor=actor, status="p")
 
 
 def test_expires_as_date_means_end_of_day(world, actor):
     order = factories.order(world.event, [world.ticket])
-    orders.update_order_fields(order, actor=actor, expires=date(2026, 7, 1))
+    order_fields.update_order_fields(order, actor=actor, expires=date(2026, 7, 1))
     assert order.expires == datetime(2026, 7, 1, 23, 59, 59, tzinfo=ZoneInfo("Europe/Berlin"))
 
 
@@ -671,14 +671,14 @@ def test_set_and_remove_invoice_address(world, actor):
     order = factories.order(world.event, [world.ticket])
     db.session.commit()
     before = order.last_modified
-    orders.set_invoice_address(order, actor=actor, data={
+    order_fields.set_invoice_address(order, actor=actor, data={
         "company": "ACME", "is_business": True, "name_parts": {"full_name": "Dana Doe"},
         "street": "Main St 1", "zipcode": "10115", "city": "Berlin", "country": "de"})
     db.session.commit()
     order = reload(order)
     assert order.invoice_address.name == "Dana Doe" and order.invoice_address.country == "DE"
     assert order.last_modified > before
-    orders.remove_invoice_address(order, actor=actor)
+    order_fields.remove_invoice_address(order, actor=actor)
     db.session.commit()
     assert reload(order).invoice_address is None
     assert actions_logged(order)[-2:] == ["order.invoice_address_changed", "order.invoice_address_removed"]
@@ -687,7 +687,7 @@ def test_set_and_remove_invoice_address(world, actor):
 def test_business_address_needs_company(world, actor):
     order = factories.order(world.event, [world.ticket])
     db.session.commit()
-    refused(orders.set_invoice_address, order, actor=actor, data={"is_business": True})
+    refused(order_fields.set_invoice_address, order, actor=actor, data={"is_business": True})
 
 
 def test_allowed_actions_follow_state(world):
