@@ -62,3 +62,15 @@ document.addEventListener("click", function (event) {
     target.focus();
   });
 })();
+// Filter forms (data-drop-empty): leave empty fields out of the URL, so that it, and the export
+// link built from it, stay short and bookmarkable.
+document.addEventListener("htmx:configRequest", function (event) {
+  const form = event.detail.elt.closest && event.detail.elt.closest("form[data-drop-empty]");
+  if (!form || event.detail.verb !== "get" || !event.detail.formData) return;
+  const data = event.detail.formData;
+  const empty = [];
+  for (const key of new Set(data.keys())) {
+    if (data.getAll(key).every(function (value) { return value === ""; })) empty.push(key);
+  }
+  empty.forEach(function (key) { data.delete(key); });
+});

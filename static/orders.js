@@ -16,15 +16,3 @@ document.addEventListener("click", function (event) {
     details.querySelector("summary").focus();
   }
 });
-// The order list: leave empty filter fields out of the URL (and so out of the export link), so that
-// both stay short and bookmarkable.
-document.addEventListener("htmx:configRequest", function (event) {
-  const form = event.detail.elt.closest && event.detail.elt.closest("#order-filters");
-  if (!form || event.detail.verb !== "get" || !event.detail.formData) return;
-  const data = event.detail.formData;
-  const empty = [];
-  for (const key of new Set(data.keys())) {
-    if (data.getAll(key).every(function (value) { return value === ""; })) empty.push(key);
-  }
-  empty.forEach(function (key) { data.delete(key); });
-});

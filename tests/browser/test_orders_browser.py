@@ -255,6 +255,10 @@ def test_export_is_the_list_on_screen_after_changes_in_place(page, live_server, 
         mouse_click(page, page.get_by_role("link", name="Export CSV"))
     with open(download.value.path(), encoding="utf-8-sig") as f:
         assert [row["code"] for row in csv.DictReader(f)] == listed_codes(page)
+    # empty filter fields stay out of the address bar and the export link
+    export = page.get_by_role("link", name="Export CSV").get_attribute("href")
+    assert "search=group-a-1" in page.url and "search=group-a-1" in export
+    assert "item=" not in page.url and "item=" not in export
     assert page.console_errors == []
 
 
