@@ -6,49 +6,29 @@ commit: the caller owns the transaction.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..extensions import db
-from . import audit, codes, contact, tx
+from . import audit, codes, tx
 from .audit import Actor
 from .errors import STALE_CUSTOMER_MESSAGE, Conflict, FieldErrors, Invalid, NotFound
 from .models import (Customer, CustomerTag, Event, LogEntry, Order, Organizer, OutboxEmail,
                      utcnow)
-from .names import clean_name_parts, derive_name
 from .passwords import UNUSABLE, hash_password, verify_password
+from .customer_fields import clean_fields, clean_password, clean_tag
+from .names import derive_name
 
 PASSWORD_LINK_VALID = timedelta(days=7)
 BLOCKED_LINK_MESSAGE = ("This account is blocked, so no password link can be sent. "
                         "Activate the account first if the customer may log in again.")
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 1024
-MAX_TAG_LENGTH = 100
 MAX_TAGS = 50
-MAX_NOTES_LENGTH = 10_000
 MAX_ORDERS_SHOWN = 100
-
-#: text fields staff may set, with their longest allowed value (the column sizes)
-TEXT_LIMITS = {
-    "external_identifier": 255, "company": 255, "street": 255, "address_line2": 255,
-    "zipcode": 30, "city": 255, "state": 100, "notes": MAX_NOTES_LENGTH,
-}
-LABELS = {
-    "email": "Email", "phone": "Phone", "name_parts": "Name", "locale": "Language",
-    "external_identifier": "External identifier", "company": "Company", "street": "Street",
-    "address_line2": "Address line 2", "zipcode": "Postal code", "city": "City", "state": "State",
-    "country": "Country", "notes": "Notes", "date_of_birth": "Date of birth",
-    "is_active": "Active", "is_verified": "Email verified", "marketing_consent": "Marketing consent",
-}
-#: everything update_customer accepts; identifier, name, dates and password are read-only
-EDITABLE = tuple(LABELS)
-READ_ONLY = ("identifier", "name", "last_login", "date_joined", "last_modified", "password")
 #: the personal data anonymize erases (logged by name only, never by value)
 ERASED = ("email", "phone", "name_parts", "notes", "street", "address_line2", "zipcode", "city",
           "state", "country", "company", "date_of_birth", "external_identifier", "marketing_consent",
@@ -119,109 +99,6 @@ def organizer_tags(organizer: Organizer) -> list[str]:
     return list(db.session.scalars(stmt))
 
 
-# --- validation ------------------------------------------------------------------------------
-
-def clean_email(raw: Any, *, required: bool = True) -> str | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        if required:
-            raise Invalid("An email address is required.", code="email_required", field="email")
-        return None
-    if not isinstance(raw, str):
-        raise Invalid("The email address must be text.", code="email_invalid", field="email")
-    raw = raw.strip()
-    if len(raw) > 254:
-        raise Invalid("An email address may be at most 254 characters long.", code="email_invalid", field="email")
-    try:
-        return validate_email(raw, check_deliverability=False).normalized
-    except EmailNotValidError as e:
-        raise Invalid(f"'{raw[:100]}' is not a valid email address: {e}", code="email_invalid", field="email")
-
-
-def clean_phone(raw: Any, region: str | None = None) -> str | None:
-    """International numbers, or national ones of `region` (the organizer's country), as E.164."""
-    return contact.parse_phone(raw, region)
-
-
-def clean_locale(organizer: Organizer, raw: Any) -> str:
-    locales = list(organizer.locales or ["en"])
-    if raw is None or raw == "":
-        return locales[0]
-    if raw not in locales:
-        raise Invalid(f"'{str(raw)[:20]}' is not one of this organizer's languages ({', '.join(locales)}).",
-                      code="locale_invalid", field="locale")
-    return raw
-
-
-def clean_text(field: str, raw: Any) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str):
-        raise Invalid(f"{LABELS[field]} must be text.", code="invalid", field=field)
-    value = raw.strip()
-    limit = TEXT_LIMITS[field]
-    if len(value) > limit:
-        raise Invalid(f"{LABELS[field]} may be at most {limit:,} characters long.", code="too_long", field=field)
-    return value or None
-
-
-def clean_country(raw: Any) -> str | None:
-    return contact.clean_country(raw)
-
-
-def clean_date_of_birth(raw: Any, today: date) -> date | None:
-    if raw is None or raw == "":
-        return None
-    if isinstance(raw, datetime) or not isinstance(raw, date):
-        try:
-            raw = date.fromisoformat(str(raw))
-        except ValueError:
-            raise Invalid("The date of birth must be a date (YYYY-MM-DD).", code="date_invalid", field="date_of_birth")
-    if raw > today:
-        raise Invalid("The date of birth cannot be in the future.", code="date_invalid", field="date_of_birth")
-    if raw.year < 1900:
-        raise Invalid("The date of birth must be after 1900.", code="date_invalid", field="date_of_birth")
-    return raw
-
-
-def clean_bool(field: str, raw: Any, *, nullable: bool = False) -> bool | None:
-    if raw is None and nullable:
-        return None
-    if not isinstance(raw, bool):
-        raise Invalid(f"{LABELS[field]} must be yes or no.", code="invalid", field=field)
-    return raw
-
-
-def clean_name(organizer: Organizer, raw: Any) -> tuple[dict, str | None]:
-    """name_parts of the organizer's scheme and the name derived from them."""
-    parts = clean_name_parts(raw, organizer.name_scheme or "full")
-    name = derive_name(parts)
-    if name and len(name) > 255:
-        raise Invalid("The name may be at most 255 characters long.", code="name_too_long", field="name_parts")
-    return parts, name
-
-
-def clean_password(raw: Any) -> str:
-    if not isinstance(raw, str) or len(raw) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.",
-                      code="password_too_short", field="password")
-    if len(raw) > MAX_PASSWORD_LENGTH:
-        raise Invalid(f"The password may be at most {MAX_PASSWORD_LENGTH} characters long.",
-                      code="password_too_long", field="password")
-    return raw
-
-
-def clean_tag(raw: Any) -> str:
-    if not isinstance(raw, str) or not raw.strip():
-        raise Invalid("Enter a tag.", code="tag_required", field="tag")
-    value = " ".join(raw.split())
-    if "," in value:
-        # tags travel as comma-separated lists in URLs and exports
-        raise Invalid("A tag cannot contain a comma.", code="tag_invalid", field="tag")
-    if len(value) > MAX_TAG_LENGTH:
-        raise Invalid(f"A tag may be at most {MAX_TAG_LENGTH} characters long.", code="tag_too_long", field="tag")
-    return value
-
-
 def _ensure_email_free(organizer: Organizer, email: str | None, customer_id: int | None = None) -> None:
     if email is None:
         return
@@ -259,50 +136,6 @@ def _new_identifier(organizer: Organizer) -> str:
         if taken is None:
             return identifier
     raise Conflict("Could not find a free customer identifier; try again.", code="identifier_exhausted")
-
-
-def _clean_fields(organizer: Organizer, fields: dict, today: date, errors: FieldErrors | None = None) -> dict:
-    """Validate the editable fields present in `fields` into column values.
-
-    Every refused field is collected, so that a form can show all of them at once; refused
-    fields are missing from the result. Without `errors`, the refusals are raised here.
-    """
-    own_errors = errors is None
-    errors = FieldErrors() if errors is None else errors
-    for name in sorted(set(fields) - set(EDITABLE)):
-        with errors.check(name):
-            if name in READ_ONLY:
-                raise Invalid(f"The field '{name}' cannot be changed.", code="read_only", field=name)
-            raise Invalid(f"There is no customer field '{name}'.", code="unknown_field", field=name)
-    values: dict = {}
-    for field, raw in fields.items():
-        if field in EDITABLE:
-            with errors.check(field):
-                values.update(_clean_field(organizer, field, raw, today))
-    if own_errors:
-        errors.raise_if_any()
-    return values
-
-
-def _clean_field(organizer: Organizer, field: str, raw: Any, today: date) -> dict:
-    if field == "email":
-        return {"email": clean_email(raw)}
-    if field == "phone":
-        return {"phone": clean_phone(raw, contact.default_region(organizer))}
-    if field == "name_parts":
-        parts, name = clean_name(organizer, raw)
-        return {"name_parts": parts, "name_cached": name}
-    if field == "locale":
-        return {"locale": clean_locale(organizer, raw)}
-    if field == "country":
-        return {"country": clean_country(raw)}
-    if field == "date_of_birth":
-        return {"date_of_birth": clean_date_of_birth(raw, today)}
-    if field in ("is_active", "is_verified"):
-        return {field: clean_bool(field, raw)}
-    if field == "marketing_consent":
-        return {field: clean_bool(field, raw, nullable=True)}
-    return {field: clean_text(field, raw)}
 
 
 def _touch(customer: Customer, now: datetime) -> None:
@@ -353,7 +186,7 @@ def create_customer(*, organizer: Organizer, actor: Actor, email: Any, password:
     fields.setdefault("locale", None)
     fields.setdefault("name_parts", None)
     errors = FieldErrors()
-    values = _clean_fields(organizer, fields, now.date(), errors)
+    values = clean_fields(organizer, fields, now.date(), errors)
     if password not in (None, ""):
         with errors.check("password"):
             password = clean_password(password)
@@ -409,7 +242,7 @@ def update_customer(customer: Customer, *, actor: Actor, now: datetime | None = 
     _ensure_not_anonymized(customer)
     ensure_unchanged(customer, seen_last_modified)
     errors = FieldErrors()
-    values = _clean_fields(customer.organizer, fields, now.date(), errors)
+    values = clean_fields(customer.organizer, fields, now.date(), errors)
     if "email" in values:
         with errors.check("email"):
             _ensure_email_free(customer.organizer, values["email"], customer.id)

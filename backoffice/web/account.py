@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField
 
-from ..domain import customers
+from ..domain import customer_fields, customers
 from ..domain.errors import DomainError, NotFound
 from ..domain.models import Organizer
 from ..extensions import db
@@ -59,4 +59,4 @@ def set_password(organizer, token):
                 return _page("account/password_set.html", organizer=org)
     status = 422 if error else 200
     return _page("account/set_password.html", status, organizer=org, customer=customer, form=form, error=error,
-                 min_length=customers.MIN_PASSWORD_LENGTH)
+                 min_length=customer_fields.MIN_PASSWORD_LENGTH)

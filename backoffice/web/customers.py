@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from ..domain import contact
 from ..domain import customer_queries as queries
-from ..domain import customers
+from ..domain import customer_fields, customers
 from ..domain.errors import DomainError, NotFound
 from ..domain.models import Customer
 from ..domain.names import scheme_fields
@@ -318,7 +318,7 @@ def save(organizer, identifier):
             stale = e.code == "stale"
             error = _apply_error(form, e)
         else:
-            message = ("Saved: " + ", ".join(customers.LABELS.get(k, k) for k in changed) + "."
+            message = ("Saved: " + ", ".join(customer_fields.LABELS.get(k, k) for k in changed) + "."
                        if changed else "Nothing was changed.")
             response = (_done(customer, message) if not is_htmx()
                         else _panel("customers/_profile.html", customer, notice=message))
