@@ -44,7 +44,7 @@ test-sqlite: dev-deps
 
 # Refresh the README's screenshots in docs/ from the browser tests.
 screenshots: dev-deps
-	UPDATE_SCREENSHOTS=1 TEST_DATABASE=sqlite $(BIN)/pytest -q -p no:xdist tests/browser
+	UPDATE_SCREENSHOTS=1 TEST_DATABASE=sqlite $(BIN)/pytest -q -n 0 tests/browser
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
