@@ -181,7 +181,8 @@ def test_cancel_with_fee_shows_fee_as_only_component(staff, world):
     db.session.commit()
     response = staff.post(url(order, "cancel"), {"seen": seen(order), "cancellation_fee": "15"}, htmx=True)
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and "keeping the cancellation fee" in html
+    assert response.status_code == 200
+    assert f"Order {order.code} canceled, keeping the cancellation fee of €15.00; €85.00 is due for refund." in html
     assert 'data-total="15.00"' in html and 'data-open="-85.00"' in html and "Due for refund" in html
     assert fresh(order).status == P and fresh(order).total == Decimal("15.00")
 
@@ -421,8 +422,10 @@ def test_cancel_with_fee_on_overpaid_order_says_fee_kept_and_refund_due(staff, w
 def test_cancel_with_fee_not_covered_says_what_remains_due(staff, world):
     order = factories.order(world.event, [world.ticket], status=N, email="eva@example.org")
     db.session.commit()
-    staff.post(url(order, "cancel"), {"seen": seen(order), "send_email": "on", "cancellation_fee": "5.00"},
-               htmx=True)
+    response = staff.post(url(order, "cancel"), {"seen": seen(order), "send_email": "on",
+                                                 "cancellation_fee": "5.00"}, htmx=True)
+    assert (f"Order {order.code} canceled with a cancellation fee of €5.00: €5.00 of it remains due — "
+            "email sent to eva@example.org.") in response.get_data(as_text=True)
     summary = staff.get(url(order)).get_data(as_text=True).split('id="order-summary"')[1].split("</section>")[0]
     assert '<span class="badge status-canceled">canceled, fee due</span>' in summary
     assert "status-pending" not in summary
@@ -460,3 +463,11 @@ def test_mark_paid_of_expired_order_with_a_blocked_seat_is_refused(staff, world)
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "Seat C3 is blocked by the organizer and cannot be sold." in html
     assert fresh(order).status == E and fresh(order).payments == []
+
+
+def test_cancel_of_paid_order_says_what_is_due_for_refund(staff, world):
+    order = factories.order(world.event, [world.ticket], status=P)
+    db.session.commit()
+    response = staff.post(url(order, "cancel"), {"seen": seen(order)}, htmx=True)
+    assert f"Order {order.code} canceled; €50.00 is due for refund." in response.get_data(as_text=True)
+    assert fresh(order).status == "c"

@@ -9,6 +9,7 @@ from ...domain.models import OrderStatus
 from ...extensions import db
 from ..access import current_actor
 from ..errors import is_htmx
+from ..templating import money
 from .detail import action_route, checked, date_field, email_note, get_or_404, respond, run_action, seen_state
 
 
@@ -32,9 +33,22 @@ def cancel(organizer, event, code):
                                     comment=request.form.get("comment"),
                                     cancellation_fee=(request.form.get("cancellation_fee") or "").strip() or None,
                                     seen_last_modified=seen_state())
-        what = "canceled" if order.status == OrderStatus.CANCELED else "canceled, keeping the cancellation fee"
-        return f"Order {order.code} {what}{email_note(order, send)}."
+        return f"Order {order.code} {_cancel_outcome(order)}{email_note(order, send)}."
     return run_action(event, code, "cancel", "summary", change)
+
+
+def _cancel_outcome(order) -> str:
+    """What canceling did to the money, in the words of the summary panel."""
+    t = orders.totals(order)
+    currency = order.event.currency
+    if t.cancellation_fee is None:
+        what = "canceled"
+    elif t.open > 0:
+        return (f"canceled with a cancellation fee of {money(t.cancellation_fee, currency)}: "
+                f"{money(t.open, currency)} of it remains due")
+    else:
+        what = f"canceled, keeping the cancellation fee of {money(t.cancellation_fee, currency)}"
+    return f"{what}; {money(t.to_refund, currency)} is due for refund" if t.to_refund else what
 
 
 @action_route("reactivate")
