@@ -3,7 +3,7 @@ login failures per account; a session version per staff user
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-30
+Create Date: 2026-11-24
 
 """
 import re
