@@ -346,14 +346,24 @@ def _quick_orders(text: str, event_ids: list[int], limit: int) -> list[Order]:
     # second at 100,000 orders when little matches). `event_id + 0` keeps the event index out.
     in_events = (Order.event_id + 0).in_(event_ids)
     loading = (joinedload(Order.event), joinedload(Order.invoice_address), joinedload(Order.customer))
+    exact = db.session.scalars(select(Order).where(in_events, Order.code == text.upper()).options(*loading)
+                               .limit(1)).first() if len(text) <= 16 else None
+    if exact is not None and _only_a_code(text):
+        # A code typed alone is the order the caller means (codes are unique in an event); reading
+        # every name and email for the same five characters would cost the whole scan.
+        return [exact]
     stmt = (select(Order).where(in_events, _search_condition(text)).options(*loading)
             .order_by(Order.id.desc()).limit(limit))
     orders = sorted(db.session.scalars(stmt).unique(), key=lambda o: o.datetime, reverse=True)
-    exact = db.session.scalars(select(Order).where(in_events, Order.code == text.upper()).options(*loading)
-                               .limit(1)).first() if len(text) <= 16 else None
     if exact is None:
         return orders
     return [exact, *[o for o in orders if o.id != exact.id]][:limit]
+
+
+def _only_a_code(text: str) -> bool:
+    """Looks like an order code and nothing else: one word of code letters with a digit in it,
+    which no name has."""
+    return text.isascii() and text.isalnum() and any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
 
 
 def _quick_customers(text: str, organizer_ids: list[int], limit: int) -> list[Customer]:

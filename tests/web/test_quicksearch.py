@@ -109,3 +109,20 @@ def test_hostile_input_is_harmless(staff, data):
     for text in ("<script>alert(1)</script>", "%", "_", "'; drop table order; --", "x" * 5000):
         response = search(staff, text)
         assert response.status_code == 200 and "<script>alert" not in response.get_data(as_text=True)
+
+
+def test_an_order_code_typed_alone_opens_that_order_without_reading_every_name(world, count_queries):
+    from backoffice.domain.order_queries import quick_search
+    order = factories.order(world.event, [world.ticket], email="a@example.org")
+    db.session.commit()
+    code = order.code if any(c.isdigit() for c in order.code) else "7" + order.code[1:]
+    order.code = code
+    db.session.commit()
+    with count_queries() as by_code:
+        found = quick_search(code.lower(), [world.event.id], []).orders
+    with count_queries() as by_name:
+        quick_search("someone", [world.event.id], [])
+    assert [o.id for o in found] == [order.id]
+    # one lookup by the code's index (its event and customer come with it) instead of the search
+    assert not any("LIKE" in s.upper() or "GLOB" in s.upper() or "~" in s for s in by_code.statements)
+    assert any("LIKE" in s.upper() for s in by_name.statements)
