@@ -71,12 +71,39 @@ def log(actor: Actor, obj: Any, action: str, data: dict | None = None,
     return entry
 
 
-def history(obj: Any, limit: int = 200) -> list[LogEntry]:
+def history(obj: Any, limit: int | None = 200) -> list[LogEntry]:
     """Newest first."""
     stmt = (select(LogEntry)
             .where(LogEntry.object_type == object_type(obj), LogEntry.object_id == obj.id)
             .order_by(LogEntry.datetime.desc(), LogEntry.id.desc()).limit(limit))
     return list(db.session.scalars(stmt))
+
+
+ERASED_VALUE = "(erased)"
+
+
+def erase_values(obj: Any, keys: set[str]) -> int:
+    """Replace what the history of `obj` stored under `keys` (at any depth) by ERASED_VALUE.
+
+    Anonymizing must leave no personal data behind, also not an old email address in a
+    "changed" entry; what happened, by whom and when stays readable. Returns the entries changed.
+    """
+    changed = 0
+    for entry in history(obj, limit=None):
+        erased = _erase(entry.data, keys)
+        if erased != entry.data:
+            entry.data = erased
+            changed += 1
+    return changed
+
+
+def _erase(value: Any, keys: set[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: (ERASED_VALUE if k in keys and v not in (None, "", [], {}) else _erase(v, keys))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_erase(v, keys) for v in value]
+    return value
 
 
 def _jsonable(value: Any) -> Any:

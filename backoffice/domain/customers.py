@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..extensions import db
-from . import audit, codes, tx
+from . import audit, codes, outbox, tx
 from .audit import Actor
 from .errors import STALE_CUSTOMER_MESSAGE, Conflict, FieldErrors, Invalid, NotFound
 from .models import (Customer, CustomerTag, Event, LogEntry, Order, Organizer, OutboxEmail,
@@ -33,6 +33,10 @@ MAX_ORDERS_SHOWN = 100
 ERASED = ("email", "phone", "name_parts", "notes", "street", "address_line2", "zipcode", "city",
           "state", "country", "company", "date_of_birth", "external_identifier", "marketing_consent",
           "tags")
+#: where the customer's history holds personal data: the erased fields (also inside "changed"),
+#: the name derived from them, a tag, the address a mail went to
+ERASED_HISTORY_KEYS = set(ERASED) | {"name_cached", "name", "tag", "to", "marketing_opted_in_at",
+                                     "marketing_opted_out_at"}
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -342,8 +346,10 @@ def anonymize_customer(customer: Customer, *, actor: Actor, now: datetime | None
         # through the ORM, so the order's last_modified moves and API clients see the change
         order.customer = None
         audit.log(actor, order, "order.customer_detached", data={"customer": customer.identifier}, now=now)
+    audit.erase_values(customer, ERASED_HISTORY_KEYS)
+    mails = outbox.erase_mails_about(customer)
     audit.log(actor, customer, "customer.anonymized",
-              data={"erased": list(ERASED), "orders_detached": len(orders)}, now=now)
+              data={"erased": list(ERASED), "orders_detached": len(orders), "mails_erased": mails}, now=now)
     return True
 
 

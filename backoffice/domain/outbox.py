@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 
 from ..extensions import db
-from .errors import Conflict, NotFound
+from .errors import Conflict, Invalid, NotFound
 from .models import Customer, Order, Organizer, OutboxEmail, OutboxStatus, Team
 from .permissions import Permission, has_permission, visible_event_ids
 from .text_search import matches, words
@@ -17,6 +17,8 @@ from .text_search import matches, words
 ORDER = Order.__tablename__
 CUSTOMER = Customer.__tablename__
 RETRYABLE = (OutboxStatus.QUEUED, OutboxStatus.FAILED, OutboxStatus.KEPT)
+ERASED_RECIPIENT = "(erased)"
+ERASED_BODY = "The text of this mail was erased when the customer was anonymized.\n"
 
 
 def _allowed(teams: list[Team], organizer: Organizer, orders: Permission,
@@ -79,6 +81,9 @@ def ensure_retryable(mail: OutboxEmail, *, delivery_enabled: bool) -> None:
     """Retrying makes sense only for mails not sent yet, and only when delivery is switched on."""
     if mail.status == OutboxStatus.SENT:
         raise Conflict("This mail was sent already.", code="mail_sent")
+    if mail.to == ERASED_RECIPIENT:
+        raise Invalid("This mail was erased when its customer was anonymized; it cannot be sent.",
+                      code="mail_erased")
     if not delivery_enabled:
         raise Conflict("Mail delivery is switched off (no MAIL_SERVER is configured), so mails stay in the "
                        "outbox. Configure a mail server to send them.", code="delivery_off")
@@ -102,3 +107,19 @@ def objects_of(mails: list[OutboxEmail]) -> dict[tuple[str, int], Order | Custom
             for obj in db.session.scalars(select(model).where(model.id.in_(ids))):
                 found[(model.__tablename__, obj.id)] = obj
     return found
+
+
+def erase_mails_about(obj) -> int:
+    """Anonymizing: the mails about `obj` keep when and what kind they were, not to whom or what
+    they said; those not sent yet are never sent. Returns how many mails were erased."""
+    mails = list(db.session.scalars(select(OutboxEmail).where(
+        OutboxEmail.object_type == obj.__tablename__, OutboxEmail.object_id == obj.id)))
+    for mail in mails:
+        mail.to = ERASED_RECIPIENT
+        mail.body = ERASED_BODY
+        mail.body_to_send = None
+        if mail.status != OutboxStatus.SENT:
+            mail.status = OutboxStatus.FAILED
+            mail.last_error = "Not sent: the customer was anonymized."
+            mail.next_attempt = None
+    return len(mails)

@@ -622,6 +622,33 @@ def test_anonymize_confirm_then_done(staff, world, anna):
     assert "anonymized" in page and "Anna Smith" not in page and "Anonymize…" not in page
 
 
+def test_anonymize_leaves_no_personal_data_in_history_or_mails(staff, world, anna):
+    actor = Actor(user=world.admin)
+    customers.update_customer(anna, actor=actor, email="anna.old@example.org", company="Smith Consulting",
+                              name_parts={"_scheme": "full", "full_name": "Anna Old-Smith"})
+    customers.send_password_link(anna, actor=actor)
+    db.session.commit()
+    personal = ("anna@example.org", "anna.old@example.org", "Anna Smith", "Anna Old-Smith", "Smith Consulting",
+                "+4915112345678")
+    assert "anna.old@example.org" in text(staff.get(url(anna)))  # history and mails before
+    staff.post(url(anna, "anonymize"), htmx=True)
+    pages = [text(staff.get(url(anna))), text(staff.get("/demo/outbox/"))]
+    pages += [text(staff.get(f"/demo/outbox/{m.id}/")) for m in db.session.scalars(select(OutboxEmail))]
+    stored = [repr(e.data) for e in db.session.scalars(select(LogEntry))]
+    stored += [f"{m.to} {m.subject} {m.body} {m.body_to_send}" for m in db.session.scalars(select(OutboxEmail))]
+    for value in personal:
+        assert not any(value in page for page in pages), value
+        assert not any(value in row for row in stored), value
+    # what happened stays readable, without the values
+    assert "(erased)" in pages[0]  # the change entries still say what changed, not to what
+    mail = db.session.scalar(select(OutboxEmail))
+    assert mail.status == "failed" and "anonymized" in mail.last_error  # nothing goes out to the old address
+    response = staff.post(f"/demo/outbox/{mail.id}/retry", htmx=True)
+    assert response.status_code == 422 and "erased when its customer was anonymized" in text(response)
+    db.session.refresh(mail)
+    assert mail.status == "failed"
+
+
 def test_second_anonymize_says_already_anonymized(staff, world, anna):
     staff.post(url(anna, "anonymize"), htmx=True)
     count = db.session.query(LogEntry).count()
