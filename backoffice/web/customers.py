@@ -236,6 +236,7 @@ def _panel(template: str, customer: Customer, *, status: int = 200, also: tuple[
     for other in also:
         html += render_template(other, oob=True, **common)
     html += render_template("customers/_history_panel.html", oob=True, entries=customers.customer_history(customer))
+    html += render_template("outbox/_object_mails.html", oob=True, mail_object=customer)
     return html, status
 
 

@@ -252,3 +252,23 @@ def test_customer_page_lists_its_mails(staff, world, mails_of_two_events):
     section = html.split('id="object-mails"', 1)[1].split("</section>", 1)[0]
     assert f'href="/demo/outbox/{customer_mail.id}/"' in section and f"/demo/outbox/{here.id}/" not in section
     assert "Your account at Demo Organizer" in section
+
+
+def test_a_mail_sent_by_an_order_action_appears_in_the_pages_mails_at_once(staff, world):
+    order = factories.order(world.event, [world.ticket], email="resend@example.org")
+    db.session.commit()
+    response = staff.post(f"/demo/events/conf/orders/{order.code}/resend_link", {}, htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    section = html.split('<section id="object-mails"', 1)[1].split("</section>", 1)[0]
+    assert 'hx-swap-oob="true"' in section and "resend@example.org" in section
+
+
+def test_a_password_link_sent_from_the_customer_page_appears_in_its_mails_at_once(staff, world):
+    customer = factories.customer(world.organizer, "link@example.org", "Link Person")
+    db.session.commit()
+    response = staff.post(f"/demo/customers/{customer.identifier}/password-link", {}, htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    section = html.split('<section id="object-mails"', 1)[1].split("</section>", 1)[0]
+    assert 'hx-swap-oob="true"' in section and "link@example.org" in section

@@ -53,6 +53,7 @@ REGIONS = {
     "invoice_address": "orders/_invoice_address.html",
     "positions": "orders/_positions.html",
     "payments": "orders/_payments.html",
+    "mails": "orders/_mails.html",
 }
 FORCE_HINT = {"mark_paid": "mark it as paid", "extend": "extend it"}
 
