@@ -28,12 +28,12 @@ def test_customer_page_shows_one_message_per_action(page, live_server, world):
     expect(page.locator("#customer-header")).to_contain_text("Account blocked")
     shown = success_messages(page)
     assert len(shown) == 1 and shown[0].startswith("Account blocked")  # the tag's message is gone
-    assert page.evaluate("Boolean(document.activeElement.closest('#customer-header'))")
+    page.wait_for_function("Boolean(document.activeElement && document.activeElement.closest('#customer-header'))")
 
     page.get_by_role("link", name="Anonymize…").click()
     page.get_by_role("button", name="Yes, anonymize").click()
     expect(page.get_by_role("heading", name="Anonymized customer")).to_be_visible()
     # once, not once per panel of the page
     assert success_messages(page) == ["Customer anonymized: personal data erased, orders detached."]
-    assert page.evaluate("Boolean(document.activeElement.closest('#customer-detail'))")
+    page.wait_for_function("Boolean(document.activeElement && document.activeElement.closest('#customer-detail'))")
     assert page.console_errors == []

@@ -85,7 +85,8 @@ def test_approve_and_deny_inside_the_rows_of_the_approval_queue(page, live_serve
     rows[1].get_by_text("Deny…").click()
     assert rows[1].locator(f"#deny-consequences-{codes[1]}").inner_text() == \
         "Cancels 2 tickets, emails second@example.org. Untick the box to deny without an email."
-    assert page.evaluate("document.activeElement.textContent") == "Keep order"  # the safe choice
+    # the safe choice has the focus (the toggle event that moves it comes after the click returns)
+    page.wait_for_function("document.activeElement && document.activeElement.textContent === 'Keep order'")
     page.keyboard.press("Enter")  # Keep closes the confirmation
     assert not rows[1].get_by_label("Reason for the email").is_visible()
     rows[1].get_by_text("Deny…").click()
@@ -282,7 +283,7 @@ def test_order_page_shows_one_message_per_action_and_keeps_the_focus_there(page,
     mouse_click(page, page.locator("#form-mark_paid button[type=submit]"))
     page.get_by_text(f"Order {code} marked as paid").wait_for()
     # the focus is on the changed panel's message, the order's actions one Shift+Tab away
-    assert page.evaluate("document.activeElement.id") == "action-message"
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'action-message'")
     page.keyboard.press("Shift+Tab")
     assert focused_in(page, "#order-actions")
 
