@@ -34,7 +34,7 @@ def create_app(overrides: dict | None = None) -> Flask:
             from .domain.tx import configure_sqlite
             configure_sqlite(db.engine)
 
-    from .domain import changes, models  # noqa: F401  (tables; last_modified hook)
+    from .domain import changes, models, search_index  # noqa: F401  (tables; last_modified and search hooks)
     from . import mail  # noqa: F401  (registers after-commit delivery)
     from .web import register_web
     register_web(app)

@@ -30,7 +30,7 @@ from typing import Callable
 import click
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
 
-from .domain import staff
+from .domain import search_index, staff
 from .domain.codes import (CODE_ALPHABET, CUSTOMER_IDENTIFIER_LENGTH, ORDER_CODE_LENGTH,
                            ORDER_SECRET_LENGTH, POSITION_SECRET_LENGTH, PSEUDONYMIZATION_ID_LENGTH,
                            SECRET_ALPHABET)
@@ -102,6 +102,7 @@ class Writer:
     def __init__(self) -> None:
         self.next_ids: dict[str, int] = {}
         self.buffers: dict[Table, list[dict]] = defaultdict(list)
+        self.customer_names: dict[int, str | None] = {}
 
     def new_id(self, table: Table) -> int:
         if table.name not in self.next_ids:
@@ -114,11 +115,29 @@ class Writer:
         self.buffers[table].append(row)
 
     def flush(self) -> None:
+        self.add_search_texts()
         # sorted_tables puts parents before children, so foreign keys hold at every insert
         for table in db.metadata.sorted_tables:
             rows = self.buffers.pop(table, None)
             if rows:
                 _insert(table, rows)
+
+    def add_search_texts(self) -> None:
+        """The search index's text of the buffered customers and orders, as the flush hook of
+        search_index computes it for ORM writes (these bulk inserts bypass it). An order's
+        positions and invoice address are buffered with it."""
+        for row in self.buffers.get(Customer.__table__, []):
+            self.customer_names[row["id"]] = row["name_cached"]
+            row["search_text"] = search_index.build_text([row["name_cached"], row["email"], row["company"]],
+                                                         [row["phone"]])
+        parts: dict[int, list] = defaultdict(list)
+        for row in self.buffers.get(InvoiceAddress.__table__, []):
+            parts[row["order_id"]] += [row["name_cached"], row["company"]]
+        for row in self.buffers.get(OrderPosition.__table__, []):
+            parts[row["order_id"]] += [row["attendee_name_cached"], row["attendee_email"]]
+        for row in self.buffers.get(Order.__table__, []):
+            values = [row["email"], *parts[row["id"]], self.customer_names.get(row["customer_id"])]
+            row["search_text"] = search_index.build_text(values, [row["phone"]])
 
     def reset_sequences(self) -> None:
         """PostgreSQL: move each serial past the ids given explicitly, so later inserts work."""
@@ -1252,15 +1271,16 @@ def generate(orders: int = 2000, customers: int = 500, seed: int = 42,
     w.flush()
     _staff(org_id)
 
-    linkable = create_customers(w, fake, org_id, customers, progress)
-    maker = OrderMaker(w, fake, plans, linkable)
-    for n in range(1, orders + 1):
-        maker.make()
-        if n % ORDERS_PER_FLUSH == 0:
-            w.flush()
-        if n % PROGRESS_EVERY == 0:
-            progress(f"Demo data: {n:,} of {orders:,} orders ({time.monotonic() - started:.0f} s).")
-    w.flush()
+    with search_index.bulk_load(db.session.connection()):
+        linkable = create_customers(w, fake, org_id, customers, progress)
+        maker = OrderMaker(w, fake, plans, linkable)
+        for n in range(1, orders + 1):
+            maker.make()
+            if n % ORDERS_PER_FLUSH == 0:
+                w.flush()
+            if n % PROGRESS_EVERY == 0:
+                progress(f"Demo data: {n:,} of {orders:,} orders ({time.monotonic() - started:.0f} s).")
+        w.flush()
     _store_redemptions(plans)
     w.reset_sequences()
     db.session.commit()

@@ -91,6 +91,10 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    if conf_args.get("include_name") is None:
+        # the search index's FTS5 tables and trigram indexes are not in the models
+        from backoffice.domain.search_index import outside_the_models
+        conf_args["include_name"] = outside_the_models
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

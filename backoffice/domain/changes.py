@@ -55,8 +55,8 @@ def _changed(session: Session, obj) -> bool:
     # relationship set before the flush has not reached its foreign key column yet.
     keys = [a.key for a in state.mapper.column_attrs] + [r.key for r in state.mapper.relationships]
     for key in keys:
-        if key == "last_modified":
-            continue
+        if key in ("last_modified", "search_text"):
+            continue  # bookkeeping, not a change of the order
         if state.attrs[key].history.has_changes():
             return True
     return False

@@ -16,7 +16,8 @@ from ..extensions import db
 from . import tx
 from .models import Customer, CustomerTag, Order, Organizer
 from .paging import PER_PAGE, Page, count
-from .text_search import matches, phone_matches, text_condition
+from . import search_index
+from .text_search import text_condition
 
 CONSENT_CHOICES = ("in", "out", "unknown")
 BOOLEAN_FILTERS = ("active", "verified", "anonymized")
@@ -142,21 +143,16 @@ def _day_range(column, start: date | None, end: date | None, tz: ZoneInfo) -> li
 
 def search_condition(query: str) -> ColumnElement:
     """The search box of the customer list and the quick search (see text_search for the rule):
-    identifier, name, email, company and phone.
+    identifier (exactly), name, email, company and phone (in the search index, search_index).
 
     Phone numbers are stored as +4930…; digits typed with spaces, dashes or a leading 0 still
     find them.
     """
-    return text_condition(query, _word_condition, lambda whole: phone_matches(Customer.phone, whole))
+    return text_condition(query, _word_condition, lambda whole: search_index.phone_matches(Customer, whole))
 
 
 def _word_condition(word: str) -> ColumnElement:
-    conditions = [Customer.identifier == word.upper()]
-    conditions += [matches(column, word) for column in (Customer.name_cached, Customer.email, Customer.company)]
-    phone = phone_matches(Customer.phone, word)
-    if phone is not None:
-        conditions.append(phone)
-    return or_(*conditions)
+    return or_(Customer.identifier == word.upper(), search_index.word_matches(Customer, word))
 
 
 def _same_organizer(organizer: Organizer, searching: bool) -> ColumnElement:

@@ -13,11 +13,12 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from .models import (Answer, Checkin, Customer, Event, InvoiceAddress, Order, OrderFee, OrderPayment, OrderPosition,
+from .models import (Answer, Checkin, Customer, Event, Order, OrderFee, OrderPayment, OrderPosition,
                      OrderRefund, OrderStatus, SubEvent)
 from .orders import COUNTED_REFUND_STATES, PAID_PAYMENT_STATES, ZERO, owed_amount
 from .paging import Page, paginate
-from .text_search import matches, phone_matches, starts_with, text_condition
+from . import search_index
+from .text_search import starts_with, text_condition
 
 ORDERINGS = {
     "datetime": Order.datetime,
@@ -120,26 +121,19 @@ def apply_filters(stmt: Select, f: OrderFilters) -> Select:
 def _search_condition(text: str):
     """The search box of the order lists and the quick search (see text_search for the rule):
     order code, email, phone, invoice name and company, attendee names and emails, the
-    customer's name and identifier, the beginning of a ticket secret."""
-    return text_condition(text, _word_condition, lambda whole: phone_matches(Order.phone, whole))
+    customer's name and identifier, the beginning of a ticket secret. Names, emails and phones
+    are looked up in the search index (search_index), codes and identifiers exactly."""
+    return text_condition(text, _word_condition, lambda whole: search_index.phone_matches(Order, whole))
 
 
 def _word_condition(word: str):
-    # Uncorrelated subqueries: each table is read once instead of probed once per order.
-    address = Order.id.in_(select(InvoiceAddress.order_id).where(
-        or_(matches(InvoiceAddress.name_cached, word), matches(InvoiceAddress.company, word))))
-    attendee = [matches(OrderPosition.attendee_name_cached, word), matches(OrderPosition.attendee_email, word)]
-    if len(word) >= MIN_SECRET_PREFIX and word.isascii() and word.isalnum():
-        attendee.append(starts_with(OrderPosition.secret, word.lower()))
-    customer = Order.customer_id.in_(select(Customer.id).where(
-        or_(Customer.identifier == word.upper(), matches(Customer.name_cached, word))))
-    conditions = [matches(Order.email, word), address,
-                  Order.id.in_(select(OrderPosition.order_id).where(or_(*attendee))), customer]
+    conditions = [search_index.word_matches(Order, word),
+                  Order.customer_id.in_(select(Customer.id).where(Customer.identifier == word.upper()))]
     if len(word) <= 16:
         conditions.insert(0, Order.code == word.upper())
-    phone = phone_matches(Order.phone, word)
-    if phone is not None:
-        conditions.append(phone)
+    if len(word) >= MIN_SECRET_PREFIX and word.isascii() and word.isalnum():
+        conditions.append(Order.id.in_(select(OrderPosition.order_id)
+                                       .where(starts_with(OrderPosition.secret, word.lower()))))
     return or_(*conditions)
 
 

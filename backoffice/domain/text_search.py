@@ -10,6 +10,9 @@ database's locale, so each typed letter becomes a character class of all its spe
 "öz" is looked for as `[oOòóôõöÒÓÔÕÖ][zZ]`, with GLOB on SQLite and a regular expression on
 PostgreSQL, after a LIKE that lets through only the rows that can match. Everything runs in the
 database without a function call per row.
+
+Orders and customers are not scanned this way: their searches look words up in the search index
+(search_index.py), which keeps the same rule on a normalised copy of the searched fields.
 """
 from __future__ import annotations
 

@@ -372,3 +372,18 @@ def test_nothing_lies_after_the_moment_of_loading(app, monkeypatch, reference_da
             checked += latest is not None
             assert latest is None or latest <= loaded_at, f"{table.name}.{column.name} at {latest}"
     assert checked >= 10  # orders, payments, refunds, customers, check-ins, … were all looked at
+
+
+def test_demo_data_is_in_the_search_index(demo_data):
+    """The bulk inserts bypass the flush hook: their search text must equal what it computes,
+    and the index must find what the text holds."""
+    from backoffice.domain import order_queries, search_index
+    orders = _orders()
+    assert all(o.search_text == search_index.order_text(o) for o in orders)
+    assert all(c.search_text == search_index.customer_text(c) for c in db.session.scalars(select(Customer)))
+    named = next(o for o in orders if o.invoice_address is not None and o.invoice_address.name_cached)
+    surname = named.invoice_address.name_cached.split()[-1]
+    by_text = {o.id for o in orders if search_index.normalise(surname) in o.search_text}
+    found = db.session.scalars(order_queries.orders_stmt(
+        None, named.event.organizer_id, order_queries.OrderFilters(search=surname), "-datetime"))
+    assert {o.id for o in found} == by_text

@@ -19,7 +19,7 @@ class Customer(db.Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizer.id"), index=True)
-    identifier: Mapped[str] = mapped_column(String(7))
+    identifier: Mapped[str] = mapped_column(String(7), index=True)
     external_identifier: Mapped[str | None] = mapped_column(String(255), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
@@ -49,6 +49,8 @@ class Customer(db.Model):
     marketing_opted_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     marketing_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # what the searches look in (domain/search_index.py keeps it)
+    search_text: Mapped[str | None] = mapped_column(Text)
 
     organizer: Mapped[Organizer] = relationship()
     tag_rows: Mapped[list["CustomerTag"]] = relationship(

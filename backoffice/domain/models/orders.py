@@ -54,6 +54,8 @@ class Order(db.Model):
     valid_if_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     cancellation_date: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_modified: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # what the searches look in (domain/search_index.py keeps it)
+    search_text: Mapped[str | None] = mapped_column(Text)
 
     event: Mapped[Event] = relationship()
     customer: Mapped[Customer | None] = relationship()
