@@ -8,7 +8,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite venv dev-deps chromium screenshots clean
+.PHONY: run test test-sqlite venv dev-deps chromium screenshots bench clean
 
 $(BIN)/flask: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ test-sqlite: dev-deps
 # Refresh the README's screenshots in docs/ from the browser tests.
 screenshots: dev-deps
 	UPDATE_SCREENSHOTS=1 TEST_DATABASE=sqlite $(BIN)/pytest -q -n 0 tests/browser
+
+# Page times over real HTTP on demo data of N orders (docs/performance.md); not part of `make test`.
+# SQLite in /tmp/backoffice-bench-N unless DATABASE_URL is set; BENCH_DIR picks another folder.
+bench: venv
+	$(BIN)/python scripts/bench.py --orders $(or $(N),100000) --runs $(or $(RUNS),20) $(if $(BENCH_DIR),--dir $(BENCH_DIR))
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
