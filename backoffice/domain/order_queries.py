@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from .models import (Answer, Checkin, Customer, Event, Order, OrderFee, OrderPayment, OrderPosition,
-                     OrderRefund, OrderStatus, SubEvent)
+                     OrderRefund, OrderStatus, Organizer, SubEvent)
 from .orders import COUNTED_REFUND_STATES, PAID_PAYMENT_STATES, ZERO, owed_amount
 from .paging import Page, paginate
 from . import search_index
@@ -303,12 +303,28 @@ QUICK_LIMIT = 8
 
 
 @dataclass
+class MoreResults:
+    """'Show all N': more matches than shown, in one organizer's list. `total` counts up to
+    `cap` exactly; above it the list says 'more than cap'."""
+    organizer: Organizer
+    total: int
+    cap: int
+
+    @property
+    def capped(self) -> bool:
+        return self.total > self.cap
+
+
+@dataclass
 class QuickResults:
     query: str
     orders: list[Order]
     customers: list[Customer]
     exact_order: Order | None = None
     exact_customer: Customer | None = None
+    more_orders: list[MoreResults] = field(default_factory=list)
+    more_customers: list[MoreResults] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -316,9 +332,10 @@ class QuickResults:
 
 
 def quick_search(text: str, order_event_ids: list[int], customer_organizer_ids: list[int],
-                 limit: int = QUICK_LIMIT) -> QuickResults:
+                 limit: int = QUICK_LIMIT, count_cap: int = search_index.COUNT_CAP) -> QuickResults:
     """Orders (of the events given) and customers (of the organizers given) matching `text`:
-    order code, email, name, phone, customer identifier or the beginning of a ticket secret."""
+    order code, email, name, phone, customer identifier or the beginning of a ticket secret.
+    A full group says how many more each organizer's list holds; nothing found suggests names."""
     text = text.strip()[:200]
     results = QuickResults(query=text, orders=[], customers=[])
     if not text:
@@ -326,10 +343,62 @@ def quick_search(text: str, order_event_ids: list[int], customer_organizer_ids: 
     if order_event_ids:
         results.orders = _quick_orders(text, order_event_ids, limit)
         results.exact_order = next((o for o in results.orders if o.code == text.upper()), None)
+        if len(results.orders) >= limit:
+            results.more_orders = _more_orders(text, order_event_ids, results.orders, count_cap)
     if customer_organizer_ids:
         results.customers = _quick_customers(text, customer_organizer_ids, limit)
         results.exact_customer = next((c for c in results.customers if c.identifier == text.upper()), None)
+        if len(results.customers) >= limit:
+            results.more_customers = _more_customers(text, customer_organizer_ids, results.customers, count_cap)
+    if results.empty:
+        results.suggestions = _quick_suggestions(text, order_event_ids, customer_organizer_ids)
     return results
+
+
+def _more_orders(text: str, event_ids: list[int], shown: list[Order], cap: int) -> list[MoreResults]:
+    """Per organizer: the matches of the organizer-wide list, when it holds more than shown here."""
+    by_organizer: dict[int, list[int]] = {}
+    for event_id, organizer_id in db.session.execute(
+            select(Event.id, Event.organizer_id).where(Event.id.in_(event_ids)).order_by(Event.organizer_id)):
+        by_organizer.setdefault(organizer_id, []).append(event_id)
+    more = []
+    for organizer_id, ids in by_organizer.items():
+        stmt = select(Order.id).where((Order.event_id + 0).in_(ids), _search_condition(text))
+        total = search_index.capped_count(stmt, cap)
+        if total > sum(1 for o in shown if o.event_id in ids):
+            more.append(MoreResults(db.session.get(Organizer, organizer_id), total, cap))
+    return more
+
+
+def _more_customers(text: str, organizer_ids: list[int], shown: list[Customer], cap: int) -> list[MoreResults]:
+    from .customer_queries import search_condition
+    more = []
+    for organizer_id in organizer_ids:
+        stmt = select(Customer.id).where((Customer.organizer_id + 0) == organizer_id, search_condition(text))
+        total = search_index.capped_count(stmt, cap)
+        if total > sum(1 for c in shown if c.organizer_id == organizer_id):
+            more.append(MoreResults(db.session.get(Organizer, organizer_id), total, cap))
+    return more
+
+
+def _quick_suggestions(text: str, event_ids: list[int], organizer_ids: list[int]) -> list[str]:
+    """Names alike to `text` among the orders and customers this search may show."""
+    names: list[str] = []
+    if event_ids:
+        names += search_index.suggest_names(Order, text, (Order.event_id + 0).in_(event_ids))
+    if organizer_ids:
+        names += search_index.suggest_names(Customer, text, (Customer.organizer_id + 0).in_(organizer_ids))
+    unique = list(dict.fromkeys(names))
+    return sorted(unique, key=lambda n: -search_index.similarity(text, n))[:search_index.SUGGESTIONS]
+
+
+def order_suggestions(event_ids: list[int] | None, organizer_id: int, text: str) -> list[str]:
+    """'Did you mean …?' for the order lists: names among the orders the list may show."""
+    if event_ids is None:
+        scope = (Order.event_id + 0).in_(select(Event.id).where(Event.organizer_id == organizer_id))
+    else:
+        scope = (Order.event_id + 0).in_(event_ids)
+    return search_index.suggest_names(Order, text, scope)
 
 
 def _quick_orders(text: str, event_ids: list[int], limit: int) -> list[Order]:

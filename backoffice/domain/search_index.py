@@ -20,12 +20,14 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from difflib import SequenceMatcher
 
 import sqlalchemy as sa
 from sqlalchemy import event, false, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from ..extensions import db
 from . import tx
 from .models import Customer, InvoiceAddress, Order, OrderPosition
 from .text_search import like_escape, phone_digits
@@ -243,3 +245,91 @@ def outside_the_models(name: str | None, type_: str, _parent_names=None) -> bool
     if type_ == "table" and name and name.startswith(("order_search", "customer_search")):
         return False
     return not (type_ == "index" and name and name.endswith("_search_text_trgm"))
+
+
+# --- counting and suggesting -------------------------------------------------------------------
+
+#: above this many matches a count says "more than …" instead of reading every match
+COUNT_CAP = 1000
+SUGGESTIONS = 3
+#: rows looked at for suggestions: enough to find a misspelt name, few enough to stay instant
+SUGGESTION_CANDIDATES = 200
+#: how alike a name must be to be suggested (see similarity)
+MIN_SIMILARITY = 0.7
+#: how many of the typed word's trigrams a candidate shares, on PostgreSQL (pg_trgm's word_similarity)
+MIN_WORD_SIMILARITY = 0.3
+
+
+def capped_count(stmt: sa.Select, cap: int = COUNT_CAP) -> int:
+    """The number of rows of `stmt`, but never more than cap + 1: the count reads at most
+    cap + 1 matches, so a search matching half the table costs no full count."""
+    limited = stmt.order_by(None).limit(cap + 1).subquery()
+    return db.session.scalar(select(sa.func.count()).select_from(limited)) or 0
+
+
+def similarity(typed: str, name: str) -> float:
+    """How alike a name is to what was typed, 0 to 1: each typed word against the name's most
+    alike word (difflib's ratio, which forgives swapped letters: "oztruk" ~ "ozturk"), averaged;
+    words in any order, and a name's extra words ("Ayşe" in "Ayşe Öztürk") cost nothing."""
+    typed_words, name_words = normalise(typed).split(), normalise(name).split()
+    if not typed_words or not name_words:
+        return 0.0
+    best = [max(SequenceMatcher(None, t, n).ratio() for n in name_words) for t in typed_words]
+    return sum(best) / len(best)
+
+
+def looks_like_a_name(text: str) -> bool:
+    """Only names get suggestions: no codes, emails or phone numbers."""
+    return (any(c.isalpha() for c in text) and "@" not in text
+            and not any(c.isdigit() for c in text) and len(normalise(text).strip()) >= MIN_INDEXED)
+
+
+def suggest_names(model, text: str, scope: ColumnElement, limit: int = SUGGESTIONS) -> list[str]:
+    """Up to `limit` names of orders or customers (`model`) within `scope` (the same event or
+    organizer condition the search used) that look like `text`, most alike first: for
+    "Did you mean …?" when a name search found nothing. Candidates are picked through the index
+    (a bounded number of rows sharing trigrams with the text), then ranked here by similarity."""
+    if not looks_like_a_name(text):
+        return []
+    key = normalise(text).strip()
+    ids = _candidate_ids(model, key, scope)
+    if not ids:
+        return []
+    ranked: dict[str, float] = {}
+    for name in _names_of(model, ids):
+        if name and name.strip() and name not in ranked:
+            ranked[name] = similarity(key, name)
+    alike = sorted((n for n, s in ranked.items() if s >= MIN_SIMILARITY), key=lambda n: (-ranked[n], n))
+    return alike[:limit]
+
+
+def _candidate_ids(model, key: str, scope: ColumnElement) -> list[int]:
+    words = [w for w in key.split() if len(w) >= MIN_INDEXED]
+    if not words:
+        return []
+    stmt = select(model.id).where(scope)
+    if tx.is_sqlite():
+        grams = sorted({w[i:i + 3] for w in words for i in range(len(w) - 2)})
+        query = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
+        fts = _FTS[model.__tablename__]
+        # a join, not `IN (…)`: the index drives the scan and the LIMIT stops it early, instead of
+        # first collecting every row that shares one common trigram
+        stmt = stmt.join(fts, fts.c.rowid == model.id).where(fts.c.search_text.op("MATCH")(query))
+    else:
+        # `<%`: a word of the text alike enough to the typed words; served by the GIN index.
+        # The threshold is lowered for this transaction only (the default 0.6 misses "öztrük").
+        db.session.execute(sa.text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
+                             {"t": str(MIN_WORD_SIMILARITY)})
+        stmt = stmt.where(sa.literal(key).op("<%")(model.search_text))
+    return list(db.session.scalars(stmt.limit(SUGGESTION_CANDIDATES)))
+
+
+def _names_of(model, ids: list[int]) -> list[str | None]:
+    session = db.session
+    if model is Customer:
+        return list(session.scalars(select(Customer.name_cached).where(Customer.id.in_(ids))))
+    names = list(session.scalars(select(InvoiceAddress.name_cached).where(InvoiceAddress.order_id.in_(ids))))
+    names += session.scalars(select(OrderPosition.attendee_name_cached).where(OrderPosition.order_id.in_(ids)))
+    names += session.scalars(select(Customer.name_cached).join(Order, Order.customer_id == Customer.id)
+                             .where(Order.id.in_(ids)))
+    return names

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from ..domain import contact
 from ..domain import customer_queries as queries
-from ..domain import customer_fields, customers
+from ..domain import customer_fields, customers, search_index
 from ..domain.errors import DomainError, NotFound
 from ..domain.models import Customer
 from ..domain.names import scheme_fields
@@ -100,7 +100,9 @@ def _list_context(organizer) -> dict:
     args = ListArgs(request.args, tz=organizer.timezone)
     filters = queries.read_filters(args)
     page = queries.customers_page(organizer, filters, args.page())
-    return dict(filters=filters, page=page, notices=args.notices, chips=_chips(filters),
+    suggestions = (search_index.suggest_names(Customer, filters.query, Customer.organizer_id == organizer.id)
+                   if filters.query and not page.total else [])
+    return dict(filters=filters, page=page, notices=args.notices, chips=_chips(filters), suggestions=suggestions,
                 all_tags=customers.organizer_tags(organizer), months=MONTHS,
                 sort_given="sort" in request.args, export_url=_export_url(organizer))
 

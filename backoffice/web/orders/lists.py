@@ -109,8 +109,12 @@ def _list_response(organizer, event: Event | None):
     args = ListArgs(request.args, tz=event.timezone if event else organizer.timezone)
     f = read_filters(args)
     ordering = order_queries.clean_ordering(request.args.get("sort"))
-    page = order_queries.list_page(_event_ids(organizer, event), organizer.id, f, ordering, args.page())
+    event_ids = _event_ids(organizer, event)
+    page = order_queries.list_page(event_ids, organizer.id, f, ordering, args.page())
+    suggestions = (order_queries.order_suggestions(event_ids, organizer.id, f.search)
+                   if f.search and not page.total else [])
     context = dict(event=event, page=page, filters=f, sort=ordering, chips=_chips(f, organizer), notices=args.notices,
+                   suggestions=suggestions,
                    statuses=OrderStatus.LABELS, providers=PROVIDERS, items=_items(event),
                    subevents=_subevents(event), clear_url=request.base_url,
                    list_url=request.full_path.rstrip("?"), export_url=_export_url(organizer, event))
