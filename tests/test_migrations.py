@@ -82,6 +82,23 @@ def _row(conn, table: str, **values) -> int:
     return conn.execute(text(f'SELECT max(id) FROM "{table}"')).scalar()
 
 
+def _old_organizer_and_event(conn, now) -> tuple[int, int]:
+    """An organizer with one event, written as rows (the models may be newer than the schema)."""
+    org = _row(conn, "organizer", slug="old", name="Old", name_scheme="full", locales=["en"], timezone="UTC")
+    event = _row(conn, "event", organizer_id=org, slug="conf", name="Conf", currency="EUR", timezone="UTC",
+                 testmode=False, has_subevents=False, date_from=now, ticket_download=False,
+                 ticket_download_pending=False, invoicing=False, payment_term_days=14,
+                 payment_providers=["manual"], created=now)
+    return org, event
+
+
+def _old_order(event: int, now) -> dict:
+    """The columns of a pending order of `event`, but for its code."""
+    return dict(event_id=event, status="n", testmode=False, secret="s" * 16, locale="en", sales_channel="web",
+                datetime=now, expires=now, total=Decimal("1.00"), comment="", api_meta={},
+                checkin_attention=False, require_approval=False, valid_if_pending=False, last_modified=now)
+
+
 def test_upgrade_to_0002_fills_event_ids_and_hides_password_links(tmp_path):
     """An install of 0001 with mails: the outbox rules of 0002 hold for its old mails too."""
     url, name = _scratch_url(tmp_path)
@@ -93,16 +110,8 @@ def test_upgrade_to_0002_fills_event_ids_and_hides_password_links(tmp_path):
             upgrade(revision="0001")
             now = datetime(2026, 1, 1, tzinfo=timezone.utc)
             with db.engine.begin() as conn:
-                org = _row(conn, "organizer", slug="old", name="Old", name_scheme="full", locales=["en"],
-                           timezone="UTC")
-                event = _row(conn, "event", organizer_id=org, slug="conf", name="Conf", currency="EUR",
-                             timezone="UTC", testmode=False, has_subevents=False, date_from=now,
-                             ticket_download=False, ticket_download_pending=False, invoicing=False,
-                             payment_term_days=14, payment_providers=["manual"], created=now)
-                order = _row(conn, "order", event_id=event, code="ABCDE", status="n", testmode=False,
-                             secret="s" * 16, locale="en", sales_channel="web", datetime=now, expires=now,
-                             total=Decimal("1.00"), comment="", api_meta={}, checkin_attention=False,
-                             require_approval=False, valid_if_pending=False, last_modified=now)
+                org, event = _old_organizer_and_event(conn, now)
+                order = _row(conn, "order", code="ABCDE", **_old_order(event, now))
                 mail = dict(organizer_id=org, subject="Hello", status="kept", attempts=0, created=now)
                 order_mail = _row(conn, "outbox_email", to="o@example.org", body="Your order: http://x/ABCDE/ssss",
                                   template="order_link", object_type="order", object_id=order, **mail)
@@ -141,20 +150,12 @@ def test_upgrade_to_0003_fills_the_search_index(tmp_path):
             upgrade(revision="0002")
             now = datetime(2026, 1, 1, tzinfo=timezone.utc)
             with db.engine.begin() as conn:
-                org = _row(conn, "organizer", slug="old", name="Old", name_scheme="full", locales=["en"],
-                           timezone="UTC")
-                event = _row(conn, "event", organizer_id=org, slug="conf", name="Conf", currency="EUR",
-                             timezone="UTC", testmode=False, has_subevents=False, date_from=now,
-                             ticket_download=False, ticket_download_pending=False, invoicing=False,
-                             payment_term_days=14, payment_providers=["manual"], created=now)
+                org, event = _old_organizer_and_event(conn, now)
                 customer = _row(conn, "customer", organizer_id=org, identifier="CUST001", email="m@example.org",
                                 phone="+4930123456", name_parts={"_scheme": "full", "full_name": "Moritz Böhm"},
                                 name_cached="Moritz Böhm", is_active=True, is_verified=False, date_joined=now,
                                 locale="en", last_modified=now)
-                order = dict(event_id=event, status="n", testmode=False, secret="s" * 16, locale="en",
-                             sales_channel="web", datetime=now, expires=now, total=Decimal("1.00"), comment="",
-                             api_meta={}, checkin_attention=False, require_approval=False,
-                             valid_if_pending=False, last_modified=now)
+                order = _old_order(event, now)
                 by_customer = _row(conn, "order", code="ABCDE", email="x@example.org", customer_id=customer, **order)
                 by_address = _row(conn, "order", code="FGHIJ", email="y@example.org", **order)
                 _row(conn, "invoice_address", order_id=by_address, last_modified=now, is_business=True,
