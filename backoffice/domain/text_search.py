@@ -1,4 +1,5 @@
-"""How typed text matches stored text, the same for every list and search box.
+"""How typed text matches stored text: the words of a search, and `matches` for small tables
+(the outbox) that have no search index.
 
 What was typed is split into words; a value matches when every word is found in one of the
 searched fields, anywhere in it (so "klein" finds "Björn Klein" and "klein björn" finds it too),
@@ -138,11 +139,6 @@ def matches(column, word: str) -> ColumnElement:
     return quick if exact else and_(quick, column.op("~")(regex_pattern(word)))
 
 
-def contains(column, text: str) -> ColumnElement:
-    """The whole text (spaces included) anywhere in the column's value, as `matches` compares."""
-    return matches(column, text.strip())
-
-
 def text_condition(text: str, word_condition: Callable[[str], ColumnElement],
                    phone_condition: Callable[[str], ColumnElement | None]) -> ColumnElement:
     """The one rule for a search box: every word matches one of the fields `word_condition`
@@ -154,12 +150,6 @@ def text_condition(text: str, word_condition: Callable[[str], ColumnElement],
     condition = and_(*[word_condition(w) for w in typed])
     phone = phone_condition(text) if len(typed) > 1 else None
     return condition if phone is None else or_(phone, condition)
-
-
-def phone_matches(column, text: str) -> ColumnElement | None:
-    """The digits of `text` inside a stored E.164 number, or None when it is no phone number."""
-    digits = phone_digits(text)
-    return None if digits is None else column.like(f"%{digits}%")
 
 
 def like_escape(text: str) -> str:

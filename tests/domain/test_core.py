@@ -384,16 +384,16 @@ def test_phone_digits_ignore_separators_and_prefixes():
     assert phone_digits("1234", minimum=5) is None
 
 
-def test_contains_is_case_insensitive_and_takes_wildcards_literally(world):
+def test_matches_is_case_insensitive_and_takes_wildcards_literally(world):
     from backoffice.domain.models import Customer
-    from backoffice.domain.text_search import contains
+    from backoffice.domain.text_search import matches
     factories.customer(world.organizer, "mary.smith@example.org", "Mary SMITH")
     factories.customer(world.organizer, "percent@example.org", "100% Fan")
     db.session.commit()
 
     def names(text):
         from sqlalchemy import select as sa_select
-        return sorted(db.session.scalars(sa_select(Customer.name_cached).where(contains(Customer.name_cached, text))))
+        return sorted(db.session.scalars(sa_select(Customer.name_cached).where(matches(Customer.name_cached, text))))
 
     assert names("smith") == ["Mary SMITH"]
     assert names("y sm") == ["Mary SMITH"]
