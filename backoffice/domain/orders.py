@@ -88,8 +88,14 @@ def canceled_with_fee(order: Order) -> bool:
 
 
 def totals(order: Order) -> Totals:
+    """The order's money from its loaded payments and refunds (money.totals_of: many orders)."""
     paid = sum((p.amount for p in order.payments if p.state in PAID_PAYMENT_STATES), ZERO)
     refunded = sum((r.amount for r in order.refunds if r.state in COUNTED_REFUND_STATES), ZERO)
+    return totals_from(order, paid, refunded)
+
+
+def totals_from(order: Order, paid: Decimal, refunded: Decimal) -> Totals:
+    """Totals of `order` given what was paid and refunded (summed over the counted states)."""
     return Totals(total=order.total, owed=owed_amount(order.status, order.total), paid=paid, refunded=refunded,
                   cancellation_fee=order.total if canceled_with_fee(order) else None)
 
