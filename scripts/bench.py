@@ -327,12 +327,25 @@ class Result:
     label: str
     times: list[float]
     failures: list[str]
+    skipped: bool = False  # the page does not exist in this version (404): shown as n/a
+    cpu_ms: float = float("nan")  # CPU time of the gunicorn workers per timed request
+
+
+class MaybeMissing:
+    """A page that may not exist yet: measured when it answers, "n/a" when it answers 404."""
+
+    def __init__(self, send):
+        self.send = send
+
+    def __call__(self) -> Response:
+        return self.send()
 
 
 def pages(s: Sample, browser: Browser) -> list[tuple[str, object]]:
     org, q = s.organizer, quote
     orders = f"/{org}/events/{s.event}/orders/"
     customers = f"/{org}/customers/"
+    tickets = f"/{org}/events/{s.event}/tickets/"
 
     def get(path: str, headers: dict | None = None):
         return lambda: browser.request("GET", path, headers=headers)
@@ -349,15 +362,23 @@ def pages(s: Sample, browser: Browser) -> list[tuple[str, object]]:
         (f"quick search, order code {s.code}", get(f"/search?q={q(s.code)}", HTMX)),
         (f"quick search, last name '{s.order_family}'", get(f"/search?q={q(s.order_family)}", HTMX)),
         (f"quick search, email part '{s.order_email_part}'", get(f"/search?q={q(s.order_email_part)}", HTMX)),
+        ("event ticket list, first page", MaybeMissing(get(tickets))),
+        (f"ticket list, search last name '{s.order_family}'", MaybeMissing(get(f"{tickets}?search={q(s.order_family)}"))),
     ]
     if s.pending_code:
         result.append((f"htmx: extend deadline of {s.pending_code}", ExtendAction(browser, f"{orders}{s.pending_code}/")))
     return result
 
 
-def measure(label: str, send, runs: int, warmup: int) -> Result:
+def measure(label: str, send, runs: int, warmup: int, workers: list[int] = ()) -> Result:
     result = Result(label, [], [])
+    if isinstance(send, MaybeMissing) and send().status == 404:
+        result.skipped = True
+        return result
+    cpu_before = 0.0
     for i in range(warmup + runs):
+        if i == warmup:
+            cpu_before = cpu_seconds(workers)
         start = time.perf_counter()
         response = send()
         elapsed = (time.perf_counter() - start) * 1000
@@ -365,7 +386,23 @@ def measure(label: str, send, runs: int, warmup: int) -> Result:
             result.failures.append(f"{response.status} {response.headers.get('Location', '')}".strip())
         elif i >= warmup:
             result.times.append(elapsed)
+    if workers and runs:
+        result.cpu_ms = (cpu_seconds(workers) - cpu_before) * 1000 / runs
     return result
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (/proc/<pid>/stat, in clock ticks): over
+    a page's timed requests, the work of serving them whatever else runs on the machine, where
+    the wall time also holds the waits for a CPU that a busy machine adds."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def p95(times: list[float]) -> float:
@@ -386,11 +423,14 @@ def report(results: list[Result], sample: Sample, env: dict[str, str], args, rss
         *loads[0], *loads[1]))
     print()
     width = max(len(r.label) for r in results)
-    print(f"| {'page':{width}} | median ms | p95 ms | failed |")
-    print(f"|{'-' * (width + 2)}|----------:|-------:|-------:|")
+    print(f"| {'page':{width}} | median ms | p95 ms | CPU ms | failed |")
+    print(f"|{'-' * (width + 2)}|----------:|-------:|-------:|-------:|")
     for r in results:
+        if r.skipped:
+            print(f"| {r.label:{width}} | {'n/a':>9} | {'n/a':>6} | {'n/a':>6} | {'n/a':>6} |")
+            continue
         median = statistics.median(r.times) if r.times else float("nan")
-        print(f"| {r.label:{width}} | {median:9.1f} | {p95(r.times):6.1f} | {len(r.failures):6d} |")
+        print(f"| {r.label:{width}} | {median:9.1f} | {p95(r.times):6.1f} | {r.cpu_ms:6.1f} | {len(r.failures):6d} |")
     print()
     for pid, mib in rss.items():
         print(f"gunicorn worker {pid}: RSS {mib:.0f} MiB")
@@ -416,8 +456,9 @@ def main() -> int:
         browser = Browser(port)
         browser.login()
         results = []
+        workers = workers_of(server.pid)
         for label, send in pages(sample, browser):
-            results.append(measure(label, send, args.runs, args.warmup))
+            results.append(measure(label, send, args.runs, args.warmup, workers))
             print(f"  {label}: done", file=sys.stderr)
         rss = {pid: rss_mib(pid) for pid in workers_of(server.pid)}
         report(results, sample, env, args, rss, (loads_before, os.getloadavg()))

@@ -74,3 +74,9 @@ document.addEventListener("htmx:configRequest", function (event) {
   }
   empty.forEach(function (key) { data.delete(key); });
 });
+// Search boxes of filter forms (data-typing-search) send while typing. Their "change" when they
+// lose focus would send the same query once more, and that request could land after a click on a
+// sort link or page number and undo it: keep it from reaching the form.
+document.addEventListener("change", function (event) {
+  if (event.target.matches && event.target.matches("[data-typing-search]")) event.stopPropagation();
+}, true);

@@ -8,16 +8,16 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, exists, extract, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, extract, func, select, union_all
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
 
 from . import tx
 from .models import Customer, CustomerTag, Order, Organizer
-from .paging import PER_PAGE, Page, count
+from . import paging
+from .paging import Page, paginate_capped
 from . import search_index
-from .text_search import text_condition
+from .text_search import text_condition, words
 
 CONSENT_CHOICES = ("in", "out", "unknown")
 BOOLEAN_FILTERS = ("active", "verified", "anonymized")
@@ -141,35 +141,50 @@ def _day_range(column, start: date | None, end: date | None, tz: ZoneInfo) -> li
     return conditions
 
 
-def search_condition(query: str) -> ColumnElement:
+def search_condition(query: str, walk: bool = False) -> ColumnElement:
     """The search box of the customer list and the quick search (see text_search for the rule):
     identifier (exactly), name, email, company and phone (in the search index, search_index).
 
     Phone numbers are stored as +4930…; digits typed with spaces, dashes or a leading 0 still
-    find them.
+    find them. `walk`: see customers_statement.
     """
-    return text_condition(query, _word_condition, lambda whole: search_index.phone_matches(Customer, whole))
+    return text_condition(query, lambda word: _word_condition(word, walk),
+                          lambda whole: search_index.phone_matches(Customer, whole))
 
 
-def _word_condition(word: str) -> ColumnElement:
-    return or_(Customer.identifier == word.upper(), search_index.word_matches(Customer, word))
+def _word_condition(word: str, walk: bool = False) -> ColumnElement:
+    # one `id IN (…)`, which SQLite checks from an index entry's row id alone (see
+    # order_queries.order_word_ids); `id + 0` when walking an index rather than looking ids up
+    ids = union_all(*word_id_selects(word))
+    return (Customer.id + 0 if walk and tx.is_sqlite() else Customer.id).in_(ids)
 
 
-def _same_organizer(organizer: Organizer, searching: bool) -> ColumnElement:
+def word_id_selects(word: str) -> list[Select]:
+    """Selects of the ids of the customers a word finds (their union): the identifier exactly,
+    and the search index."""
+    return [select(_OTHER_CUSTOMER.c.id).where(_OTHER_CUSTOMER.c.identifier == word.upper()),
+            *search_index.word_ids(Customer, word)]
+
+
+#: the customer table under another name, so that a select never correlates with an outer query
+_OTHER_CUSTOMER = Customer.__table__.alias("other_customer")
+
+
+def _same_organizer(organizer: Organizer, searching: bool, walk: bool = False) -> ColumnElement:
     """A text search reads every customer of the organizer anyway. Without table statistics
     SQLite would do that through the organizer index, one row lookup per customer (5x slower
     at 50,000 customers than reading the table straight through); `organizer_id + 0` is not
     indexable, so it scans the table instead."""
-    if searching and tx.is_sqlite():
+    if searching and tx.is_sqlite() and not walk:
         return (Customer.organizer_id + 0) == organizer.id
     return Customer.organizer_id == organizer.id
 
 
-def conditions_for(organizer: Organizer, f: CustomerFilters) -> list[ColumnElement]:
+def conditions_for(organizer: Organizer, f: CustomerFilters, walk: bool = False) -> list[ColumnElement]:
     tz = ZoneInfo(organizer.timezone or "UTC")
-    conditions: list[ColumnElement] = [_same_organizer(organizer, searching=bool(f.query))]
+    conditions: list[ColumnElement] = [_same_organizer(organizer, searching=bool(f.query), walk=walk)]
     if f.query:
-        conditions.append(search_condition(f.query))
+        conditions.append(search_condition(f.query, walk))
     if f.email:
         conditions.append(func.lower(Customer.email) == f.email.lower())
     if f.tags:
@@ -213,28 +228,39 @@ def ordering(sort: str) -> list:
     return [primary.nulls_last(), tie]
 
 
-def customers_statement(organizer: Organizer, f: CustomerFilters, *, with_tags: bool = True) -> Select:
-    """The customers matching `f`, sorted; tags loaded in one extra query per page."""
-    stmt = select(Customer).where(and_(*conditions_for(organizer, f))).order_by(*ordering(f.sort))
+def customers_statement(organizer: Organizer, f: CustomerFilters, *, with_tags: bool = True,
+                        walk: bool = False) -> Select:
+    """The customers matching `f`, sorted; tags loaded in one extra query per page.
+
+    `walk` (SQLite, a search sorted by date joined): the same customers, planned for thousands
+    of matches of which one page is read: SQLite walks the (organizer, date joined) index and
+    checks each entry against the matches from its row id, stopping after a page, instead of
+    collecting and sorting every match."""
+    stmt = select(Customer).where(and_(*conditions_for(organizer, f, walk))).order_by(*ordering(f.sort))
     if with_tags:
         stmt = stmt.options(selectinload(Customer.tag_rows))
     return stmt
 
 
-def customers_page(organizer: Organizer, f: CustomerFilters, number: int = 1, per_page: int = PER_PAGE) -> Page:
-    """One page of customers with the total count.
+#: sorts that an index of the organizer's customers serves (see customers_statement's `walk`)
+WALKING_SORTS = ("joined", "-joined")
 
-    A search with few matches costs a scan of all the organizer's customers; when the first page
-    is not full, its length is the total and the count query (a second scan) is skipped.
-    """
+
+def customers_page(organizer: Organizer, f: CustomerFilters, number: int = 1, per_page: int | None = None) -> Page:
+    """One page of customers with the total count, or "more than 1,000" (paging.paginate_capped):
+    an exact count of a search's matches or of a big organizer's customers reads them all."""
     stmt = customers_statement(organizer, f)
-    if number <= 1:
-        items = list(db.session.scalars(stmt.limit(per_page)))
-        if len(items) < per_page:
-            return Page(items=items, total=len(items), number=1, per_page=per_page)
-        return Page(items=items, total=count(stmt), number=1, per_page=per_page)
-    total = count(stmt)
-    pages = max(1, -(-total // per_page))
-    number = min(number, pages)
-    items = list(db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)))
-    return Page(items=items, total=total, number=number, per_page=per_page)
+    big = customers_statement(organizer, f, walk=True) if f.query and f.sort in WALKING_SORTS else None
+    return paginate_capped(stmt, number, per_page, big=big, total=_search_count(organizer, f))
+
+
+def _search_count(organizer: Organizer, f: CustomerFilters) -> int | None:
+    """SQLite, a one-word search and no other filter: the capped count read from the search
+    index in id order (quick_search.ids_in_parts), without collecting every match first."""
+    from .quick_search import ids_in_parts
+    typed = words(f.query or "")
+    if not tx.is_sqlite() or len(typed) != 1 or set(f.active_filters()) != {"query"}:
+        return None
+    cap = paging.COUNT_CAP
+    found = ids_in_parts(Customer, word_id_selects(typed[0]), Customer.organizer_id == organizer.id, cap + 1)
+    return min(len(found), cap + 1)

@@ -9,15 +9,16 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, func, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from .models import (Answer, Checkin, Customer, Event, Order, OrderFee, OrderPayment, OrderPosition,
-                     OrderRefund, OrderStatus, Organizer, SubEvent)
-from .orders import COUNTED_REFUND_STATES, PAID_PAYMENT_STATES, ZERO, owed_amount
-from .paging import Page, paginate
-from . import search_index
+                     OrderStatus, SubEvent)
+from .orders import ZERO, Totals
+from . import money, paging
+from .paging import Page, paginate_capped
+from . import search_index, tx
 from .text_search import starts_with, text_condition
 
 ORDERINGS = {
@@ -68,14 +69,14 @@ def _position_exists(*conditions):
     return exists().where(OrderPosition.order_id == Order.id, *conditions)
 
 
-def apply_filters(stmt: Select, f: OrderFilters) -> Select:
-    """Add 003's filters to a select of orders."""
+def apply_filters(stmt: Select, f: OrderFilters, *, walk: bool = False) -> Select:
+    """Add 003's filters to a select of orders (`walk`: see orders_stmt)."""
     if f.code:
         stmt = stmt.where(Order.code == f.code.upper())
     if f.status:
         stmt = stmt.where(Order.status.in_(f.status))
     if f.search:
-        stmt = stmt.where(_search_condition(f.search))
+        stmt = stmt.where(search_condition(f.search, walk))
     if f.email:
         # 003 asks for the exact address; addresses compare case-insensitively here.
         stmt = stmt.where(func.lower(Order.email) == f.email.lower())
@@ -118,23 +119,53 @@ def apply_filters(stmt: Select, f: OrderFilters) -> Select:
     return stmt
 
 
-def _search_condition(text: str):
+def search_condition(text: str, walk: bool = False):
     """The search box of the order lists and the quick search (see text_search for the rule):
     order code, email, phone, invoice name and company, attendee names and emails, the
     customer's name and identifier, the beginning of a ticket secret. Names, emails and phones
     are looked up in the search index (search_index), codes and identifiers exactly."""
-    return text_condition(text, _word_condition, lambda whole: search_index.phone_matches(Order, whole))
+    return text_condition(text, lambda word: _word_condition(word, walk),
+                          lambda whole: search_index.phone_matches(Order, whole))
 
 
-def _word_condition(word: str):
-    conditions = [search_index.word_matches(Order, word),
-                  Order.customer_id.in_(select(Customer.id).where(Customer.identifier == word.upper()))]
+def _word_condition(word: str, walk: bool = False):
+    # One `id IN (…)` over a union of lookups, each served by its own index (see order_word_ids).
+    # `id + 0` (walk, SQLite): not usable to look orders up by id, so SQLite walks the sort
+    # index and checks each entry against the matches instead (see orders_stmt).
+    ids = union_all(*order_word_ids(word))
+    return (Order.id + 0 if walk and tx.is_sqlite() else Order.id).in_(ids)
+
+
+#: the order table under another name, for selects that must not correlate with an outer query
+#: of orders; made once, as building an alias costs more than the query it is for
+_OTHER_ORDER = Order.__table__.alias("other_order")
+
+
+def order_word_ids(word: str) -> list[Select]:
+    """The orders a word finds, as a union of id lookups: the code, the search index, the
+    customer identifier, ticket secrets. As one `id IN (…)` it is checked from a row id alone:
+    SQLite can walk a sort index and stop after one page however many orders match, and
+    PostgreSQL uses each lookup's index, where an OR of these conditions (one of them a
+    subquery) made it read the whole table."""
+    other = _OTHER_ORDER
+    selects = search_index.word_ids(Order, word)
     if len(word) <= 16:
-        conditions.insert(0, Order.code == word.upper())
+        selects.insert(0, select(other.c.id).where(other.c.code == word.upper()))
+    selects.append(select(other.c.id).where(
+        other.c.customer_id.in_(select(Customer.id).where(Customer.identifier == word.upper()))))
     if len(word) >= MIN_SECRET_PREFIX and word.isascii() and word.isalnum():
-        conditions.append(Order.id.in_(select(OrderPosition.order_id)
-                                       .where(starts_with(OrderPosition.secret, word.lower()))))
-    return or_(*conditions)
+        selects.append(select(OrderPosition.order_id).where(starts_with(OrderPosition.secret, word.lower())))
+    return selects
+
+
+#: the sorts an index serves, for one event and for several (see orders_stmt's `walk`)
+_INDEXED_SORTS = {"event": ("datetime", "last_modified", "status", "code"),
+                  "events": ("datetime", "last_modified", "code")}
+
+
+def _walkable(event_ids: list[int] | None, ordering: str) -> bool:
+    scope = "event" if event_ids is not None and len(event_ids) == 1 else "events"
+    return ordering.lstrip("-") in _INDEXED_SORTS[scope]
 
 
 def _ordered(stmt: Select, ordering: str) -> Select:
@@ -152,38 +183,66 @@ def clean_ordering(value: str | None) -> str:
     return DEFAULT_ORDERING
 
 
-def orders_stmt(event_ids: list[int] | None, organizer_id: int, f: OrderFilters, ordering: str) -> Select:
-    """All orders of the given events (None: every event of the organizer) matching `f`."""
-    stmt = select(Order)
+def orders_stmt(event_ids: list[int] | None, organizer_id: int, f: OrderFilters, ordering: str, *,
+                walk: bool = False) -> Select:
+    """All orders of the given events (None: every event of the organizer) matching `f`.
+
+    `walk` (SQLite): the same orders, planned for a result of thousands, of which one page is
+    read. Left to itself SQLite collects every match of a search and sorts them (a quarter of
+    a second for 20,000 matches at a million orders); with `walk` it reads the index of the sort
+    column and checks each entry against the matches from its row id alone, stopping after a
+    page: about 50 × orders / matches entries. For few matches that walk would be long, so
+    paging.paginate_capped uses it only above 1,000 matches."""
+    stmt = select(Order).where(_in_scope(event_ids, organizer_id))
+    return _ordered(apply_filters(stmt, f, walk=walk), ordering)
+
+
+def _in_scope(event_ids: list[int] | None, organizer_id: int):
     # Across events, `event_id + 0` lets the planner walk the index of the sort column and stop
     # after one page, instead of sorting every order of the organizer (SQLite picks the latter).
     if event_ids is None:
-        stmt = stmt.where((Order.event_id + 0).in_(select(Event.id).where(Event.organizer_id == organizer_id)))
-    elif len(event_ids) == 1:
-        stmt = stmt.where(Order.event_id == event_ids[0])
-    else:
-        stmt = stmt.where((Order.event_id + 0).in_(event_ids))
-    return _ordered(apply_filters(stmt, f), ordering)
+        return (Order.event_id + 0).in_(select(Event.id).where(Event.organizer_id == organizer_id))
+    if len(event_ids) == 1:
+        return Order.event_id == event_ids[0]
+    return (Order.event_id + 0).in_(event_ids)
+
+
+def _search_count(event_ids: list[int] | None, organizer_id: int, f: OrderFilters, cap: int) -> int | None:
+    """SQLite, a one-word search and no other filter: the capped count from the search index in
+    id order (see latest_in_parts), without collecting every match first. None otherwise."""
+    from .quick_search import ids_in_parts, one_word_parts
+    parts = one_word_parts(f.search) if f.search and set(f.active()) == {"search"} else None
+    if parts is None:
+        return None
+    return min(len(ids_in_parts(Order, parts, _in_scope(event_ids, organizer_id), cap + 1)), cap + 1)
 
 
 @dataclass
 class OrderRow:
     order: Order
     positions: int
-    paid: Decimal
+    money: Totals
     fees: Decimal
 
     @property
+    def paid(self) -> Decimal:
+        """What the organizer holds: paid minus refunded (the list's "paid" column)."""
+        return self.money.net_paid
+
+    @property
     def open(self) -> Decimal:
-        return owed_amount(self.order.status, self.order.total) - self.paid
+        return self.money.open
 
 
 def list_page(event_ids: list[int] | None, organizer_id: int, f: OrderFilters, ordering: str,
               page: int = 1) -> Page:
     """One page of rows; a fixed number of queries whatever the page holds."""
-    stmt = orders_stmt(event_ids, organizer_id, f, ordering).options(
-        joinedload(Order.event), joinedload(Order.customer), joinedload(Order.invoice_address))
-    result = paginate(stmt, page)
+    loading = (joinedload(Order.event), joinedload(Order.customer), joinedload(Order.invoice_address))
+    stmt = orders_stmt(event_ids, organizer_id, f, ordering).options(*loading)
+    big = (orders_stmt(event_ids, organizer_id, f, ordering, walk=True).options(*loading)
+           if _walkable(event_ids, ordering) else None)
+    # more than 1,000 orders are counted as "more than 1,000": an exact count reads them all
+    result = paginate_capped(stmt, page, big=big, total=_search_count(event_ids, organizer_id, f, paging.COUNT_CAP))
     result.items = _rows(result.items, f)
     return result
 
@@ -191,9 +250,9 @@ def list_page(event_ids: list[int] | None, organizer_id: int, f: OrderFilters, o
 def _rows(orders: list[Order], f: OrderFilters) -> list[OrderRow]:
     ids = [o.id for o in orders]
     positions = _position_counts(ids, f.include_canceled_positions)
-    paid = _paid_sums(ids)
+    sums = money.totals_of(orders)
     fees = _fee_sums(ids, f.include_canceled_fees)
-    return [OrderRow(o, positions.get(o.id, 0), paid.get(o.id, ZERO), fees.get(o.id, ZERO)) for o in orders]
+    return [OrderRow(o, positions.get(o.id, 0), sums[o.id], fees.get(o.id, ZERO)) for o in orders]
 
 
 def _position_counts(order_ids: list[int], include_canceled: bool) -> dict[int, int]:
@@ -204,21 +263,6 @@ def _position_counts(order_ids: list[int], include_canceled: bool) -> dict[int, 
     if not include_canceled:
         stmt = stmt.where(OrderPosition.canceled.is_(False))
     return dict(db.session.execute(stmt).all())
-
-
-def _paid_sums(order_ids: list[int]) -> dict[int, Decimal]:
-    """Paid minus refunded per order, counted as orders.totals() counts them."""
-    if not order_ids:
-        return {}
-    paid = dict(db.session.execute(
-        select(OrderPayment.order_id, func.sum(OrderPayment.amount))
-        .where(OrderPayment.order_id.in_(order_ids), OrderPayment.state.in_(PAID_PAYMENT_STATES))
-        .group_by(OrderPayment.order_id)).all())
-    refunded = dict(db.session.execute(
-        select(OrderRefund.order_id, func.sum(OrderRefund.amount))
-        .where(OrderRefund.order_id.in_(order_ids), OrderRefund.state.in_(COUNTED_REFUND_STATES))
-        .group_by(OrderRefund.order_id)).all())
-    return {i: _money(paid.get(i)) - _money(refunded.get(i)) for i in order_ids}
 
 
 def _fee_sums(order_ids: list[int], include_canceled: bool) -> dict[int, Decimal]:
@@ -297,101 +341,6 @@ def load_order_for_detail(event: Event, code: str) -> Order | None:
     return db.session.scalars(stmt).unique().first()
 
 
-# --- quick search ------------------------------------------------------------------------------
-
-QUICK_LIMIT = 8
-
-
-@dataclass
-class MoreResults:
-    """'Show all N': more matches than shown, in one organizer's list. `total` counts up to
-    `cap` exactly; above it the list says 'more than cap'."""
-    organizer: Organizer
-    total: int
-    cap: int
-
-    @property
-    def capped(self) -> bool:
-        return self.total > self.cap
-
-
-@dataclass
-class QuickResults:
-    query: str
-    orders: list[Order]
-    customers: list[Customer]
-    exact_order: Order | None = None
-    exact_customer: Customer | None = None
-    more_orders: list[MoreResults] = field(default_factory=list)
-    more_customers: list[MoreResults] = field(default_factory=list)
-    suggestions: list[str] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not self.orders and not self.customers
-
-
-def quick_search(text: str, order_event_ids: list[int], customer_organizer_ids: list[int],
-                 limit: int = QUICK_LIMIT, count_cap: int = search_index.COUNT_CAP) -> QuickResults:
-    """Orders (of the events given) and customers (of the organizers given) matching `text`:
-    order code, email, name, phone, customer identifier or the beginning of a ticket secret.
-    A full group says how many more each organizer's list holds; nothing found suggests names."""
-    text = text.strip()[:200]
-    results = QuickResults(query=text, orders=[], customers=[])
-    if not text:
-        return results
-    if order_event_ids:
-        results.orders = _quick_orders(text, order_event_ids, limit)
-        results.exact_order = next((o for o in results.orders if o.code == text.upper()), None)
-        if len(results.orders) >= limit:
-            results.more_orders = _more_orders(text, order_event_ids, results.orders, count_cap)
-    if customer_organizer_ids:
-        results.customers = _quick_customers(text, customer_organizer_ids, limit)
-        results.exact_customer = next((c for c in results.customers if c.identifier == text.upper()), None)
-        if len(results.customers) >= limit:
-            results.more_customers = _more_customers(text, customer_organizer_ids, results.customers, count_cap)
-    if results.empty:
-        results.suggestions = _quick_suggestions(text, order_event_ids, customer_organizer_ids)
-    return results
-
-
-def _more_orders(text: str, event_ids: list[int], shown: list[Order], cap: int) -> list[MoreResults]:
-    """Per organizer: the matches of the organizer-wide list, when it holds more than shown here."""
-    by_organizer: dict[int, list[int]] = {}
-    for event_id, organizer_id in db.session.execute(
-            select(Event.id, Event.organizer_id).where(Event.id.in_(event_ids)).order_by(Event.organizer_id)):
-        by_organizer.setdefault(organizer_id, []).append(event_id)
-    more = []
-    for organizer_id, ids in by_organizer.items():
-        stmt = select(Order.id).where((Order.event_id + 0).in_(ids), _search_condition(text))
-        total = search_index.capped_count(stmt, cap)
-        if total > sum(1 for o in shown if o.event_id in ids):
-            more.append(MoreResults(db.session.get(Organizer, organizer_id), total, cap))
-    return more
-
-
-def _more_customers(text: str, organizer_ids: list[int], shown: list[Customer], cap: int) -> list[MoreResults]:
-    from .customer_queries import search_condition
-    more = []
-    for organizer_id in organizer_ids:
-        stmt = select(Customer.id).where((Customer.organizer_id + 0) == organizer_id, search_condition(text))
-        total = search_index.capped_count(stmt, cap)
-        if total > sum(1 for c in shown if c.organizer_id == organizer_id):
-            more.append(MoreResults(db.session.get(Organizer, organizer_id), total, cap))
-    return more
-
-
-def _quick_suggestions(text: str, event_ids: list[int], organizer_ids: list[int]) -> list[str]:
-    """Names alike to `text` among the orders and customers this search may show."""
-    names: list[str] = []
-    if event_ids:
-        names += search_index.suggest_names(Order, text, (Order.event_id + 0).in_(event_ids))
-    if organizer_ids:
-        names += search_index.suggest_names(Customer, text, (Customer.organizer_id + 0).in_(organizer_ids))
-    unique = list(dict.fromkeys(names))
-    return sorted(unique, key=lambda n: -search_index.similarity(text, n))[:search_index.SUGGESTIONS]
-
-
 def order_suggestions(event_ids: list[int] | None, organizer_id: int, text: str) -> list[str]:
     """'Did you mean …?' for the order lists: names among the orders the list may show."""
     if event_ids is None:
@@ -401,41 +350,10 @@ def order_suggestions(event_ids: list[int] | None, organizer_id: int, text: str)
     return search_index.suggest_names(Order, text, scope)
 
 
-def _quick_orders(text: str, event_ids: list[int], limit: int) -> list[Order]:
-    """The latest orders the order list's search finds (newest first), an order with exactly this
-    code before them."""
-    # Latest by id, not by date: the table is read backwards in storage order and the scan stops
-    # after `limit` matches (walking the date index instead costs a random read per order, a
-    # second at 100,000 orders when little matches). `event_id + 0` keeps the event index out.
-    in_events = (Order.event_id + 0).in_(event_ids)
-    loading = (joinedload(Order.event), joinedload(Order.invoice_address), joinedload(Order.customer))
-    exact = db.session.scalars(select(Order).where(in_events, Order.code == text.upper()).options(*loading)
-                               .limit(1)).first() if len(text) <= 16 else None
-    if exact is not None and _only_a_code(text):
-        # A code typed alone is the order the caller means (codes are unique in an event); reading
-        # every name and email for the same five characters would cost the whole scan.
-        return [exact]
-    stmt = (select(Order).where(in_events, _search_condition(text)).options(*loading)
-            .order_by(Order.id.desc()).limit(limit))
-    orders = sorted(db.session.scalars(stmt).unique(), key=lambda o: o.datetime, reverse=True)
-    if exact is None:
-        return orders
-    return [exact, *[o for o in orders if o.id != exact.id]][:limit]
-
-
-def _only_a_code(text: str) -> bool:
-    """Looks like an order code and nothing else: one word of code letters with a digit in it,
-    which no name has."""
-    return text.isascii() and text.isalnum() and any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
-
-
-def _quick_customers(text: str, organizer_ids: list[int], limit: int) -> list[Customer]:
-    """The customers the customer list's search finds, the exact identifier first, then by name."""
-    from .customer_queries import search_condition
-    # `organizer_id + 0`: a search reads every customer anyway, straight through the table is
-    # faster than through the organizer index (see customer_queries._same_organizer)
-    stmt = (select(Customer).where((Customer.organizer_id + 0).in_(organizer_ids), search_condition(text))
-            .options(joinedload(Customer.organizer))
-            .order_by((Customer.identifier == text.upper()).desc(), Customer.name_cached, Customer.id)
-            .limit(limit))
-    return list(db.session.scalars(stmt))
+def __getattr__(name: str):
+    """The quick search lives in quick_search.py; its names stay importable from here (looked
+    up when asked for, as quick_search imports this module)."""
+    if name in ("QUICK_LIMIT", "MoreResults", "QuickResults", "quick_search"):
+        from . import quick_search
+        return getattr(quick_search, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""Page-numbered slices of a query, with the total count."""
+"""Page-numbered slices of a query, with the total count (or, for big results, a lower bound)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,6 +10,8 @@ from sqlalchemy import Select, func, select
 from ..extensions import db
 
 PER_PAGE = 50
+#: above this many rows a capped count says "more than …" instead of reading every row
+COUNT_CAP = 1000
 
 
 @dataclass
@@ -18,10 +20,22 @@ class Page:
     total: int
     number: int
     per_page: int
+    #: `total` is a lower bound (cap + 1): the result holds more than `cap` rows
+    capped: bool = False
+    #: capped pages only: whether a page follows this one
+    more: bool = False
+
+    @property
+    def cap(self) -> int:
+        return self.total - 1
 
     @property
     def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
+        """The number of pages, or for a capped result the pages known to exist."""
+        known = max(1, ceil(self.total / self.per_page))
+        if self.capped:
+            return max(known, self.number + (1 if self.more else 0))
+        return known
 
     @property
     def has_previous(self) -> bool:
@@ -37,13 +51,19 @@ class Page:
 
     @property
     def last_index(self) -> int:
+        if self.capped:
+            return (self.number - 1) * self.per_page + len(self.items)
         return min(self.number * self.per_page, self.total)
 
     def window(self, around: int = 2) -> list[int | None]:
-        """Page numbers to show: first, last and a few around the current one; None is a gap."""
-        shown = sorted({1, self.pages, *range(max(1, self.number - around), min(self.pages, self.number + around) + 1)})
+        """Page numbers to show: first, last and a few around the current one; None is a gap.
+        A capped result has no known last page: the window ends after the current one."""
+        last = self.pages
+        shown = {1, *range(max(1, self.number - around), min(last, self.number + around) + 1)}
+        if not self.capped:
+            shown.add(last)
         result: list[int | None] = []
-        for n in shown:
+        for n in sorted(shown):
             if result and n - (result[-1] or 0) > 1:
                 result.append(None)
             result.append(n)
@@ -54,12 +74,54 @@ def count(stmt: Select) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
+def capped_count(stmt: Select, cap: int = COUNT_CAP) -> int:
+    """The number of rows of `stmt`, but never more than cap + 1: the count reads at most
+    cap + 1 rows, so a search matching half the table costs no full count."""
+    limited = stmt.order_by(None).limit(cap + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(limited)) or 0
+
+
 def paginate(stmt: Select, number: int = 1, per_page: int = PER_PAGE, scalars: bool = True) -> Page:
     """Run `stmt` for one page. A page past the end shows the last page."""
     total = count(stmt)
+    return _exact_page(stmt, total, number, per_page, scalars)
+
+
+def _exact_page(stmt: Select, total: int, number: int, per_page: int, scalars: bool) -> Page:
     pages = max(1, ceil(total / per_page))
     number = min(max(1, number), pages)
     limited = stmt.limit(per_page).offset((number - 1) * per_page)
     result = db.session.execute(limited)
     items = list(result.scalars()) if scalars else list(result)
     return Page(items=items, total=total, number=number, per_page=per_page)
+
+
+def paginate_capped(stmt: Select, number: int = 1, per_page: int | None = None, cap: int | None = None,
+                    count_stmt: Select | None = None, big: Select | None = None, total: int | None = None) -> Page:
+    """Like paginate, but counts at most cap + 1 rows (of `count_stmt`, default `stmt`): more
+    than `cap` rows give a capped page ("more than 1,000"), which still pages: one row past the
+    page tells whether another follows. `big` is the statement to read a page with when the
+    result is that big (the same rows, in the same order, perhaps planned differently). `total`:
+    the capped count when the caller has it already (min(rows, cap + 1)).
+    A page past the end shows the last page (the exact count is taken only then)."""
+    per_page = per_page or PER_PAGE
+    cap = COUNT_CAP if cap is None else cap
+    if number <= 1 and big is None and total is None:
+        # a first page that is not full is the whole result: no count at all
+        items = list(db.session.scalars(stmt.limit(per_page + 1)))
+        if len(items) <= per_page:
+            return Page(items=items, total=len(items), number=1, per_page=per_page)
+        total = capped_count(count_stmt if count_stmt is not None else stmt, cap)
+        return Page(items=items[:per_page], total=total, number=1, per_page=per_page, capped=total > cap,
+                    more=True)
+    if total is None:
+        total = capped_count(count_stmt if count_stmt is not None else stmt, cap)
+    if total <= cap:
+        return _exact_page(stmt, total, number, per_page, scalars=True)
+    number = max(1, number)
+    read = big if big is not None else stmt
+    items = list(db.session.scalars(read.limit(per_page + 1).offset((number - 1) * per_page)))
+    if not items and number > 1:
+        return _exact_page(stmt, count(stmt), number, per_page, scalars=True)
+    return Page(items=items[:per_page], total=total, number=number, per_page=per_page, capped=True,
+                more=len(items) > per_page)

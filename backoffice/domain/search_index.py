@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy import event, false, inspect, select
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from ..extensions import db
-from . import tx
+from . import paging, tx
 from .models import Customer, InvoiceAddress, Order, OrderPosition
 from .text_search import like_escape, phone_digits
 
@@ -43,6 +44,8 @@ _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 _PHONE = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 # letters that keep their stroke in NFKD, spelt as people type them without it
 _STROKES = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th"})
+#: the tables under other names, for selects that must not correlate with an outer query
+_OTHER = {"order": Order.__table__.alias("other_order"), "customer": Customer.__table__.alias("other_customer")}
 _FTS = {"order": sa.table("order_search", sa.column("rowid"), sa.column("search_text")),
         "customer": sa.table("customer_search", sa.column("rowid"), sa.column("search_text"))}
 
@@ -56,9 +59,15 @@ def normalise(text: str) -> str:
 def _spellings(value: str | None) -> list[str]:
     if not value:
         return []
+    return list(_cached_spellings(value))
+
+
+@lru_cache(maxsize=100_000)
+def _cached_spellings(value: str) -> tuple[str, ...]:
+    # names repeat a lot: bulk loads and the backfill normalise each one once
     plain = normalise(value)
     spelt_out = normalise(unicodedata.normalize("NFC", value.casefold()).translate(_UMLAUTS))
-    return [plain] if spelt_out == plain else [plain, spelt_out]
+    return (plain,) if spelt_out == plain else (plain, spelt_out)
 
 
 def build_text(values: Iterable[str | None], phones: Iterable[str | None] = ()) -> str:
@@ -100,10 +109,33 @@ def _contains(model, key: str) -> ColumnElement:
     if not key:
         return false()
     if tx.is_sqlite() and len(key) >= MIN_INDEXED:
+        return model.id.in_(_ids(model, key))
+    return model.search_text.like(f"%{like_escape(key)}%", escape="\\")
+
+
+def _ids(model, key: str) -> sa.Select:
+    """The ids of rows whose text has `key` in it: from the FTS index (SQLite, three or more
+    characters), otherwise by LIKE on the column (an alias, so that the select never correlates
+    with an outer query of the same table)."""
+    if tx.is_sqlite() and len(key) >= MIN_INDEXED:
         fts = _FTS[model.__tablename__]
         phrase = '"' + key.replace('"', '""') + '"'
-        return model.id.in_(select(fts.c.rowid).where(fts.c.search_text.op("MATCH")(phrase)))
-    return model.search_text.like(f"%{like_escape(key)}%", escape="\\")
+        return select(fts.c.rowid.label("id")).where(fts.c.search_text.op("MATCH")(phrase))
+    row = _OTHER[model.__tablename__]
+    if not key:
+        return select(row.c.id).where(false())
+    return select(row.c.id).where(row.c.search_text.like(f"%{like_escape(key)}%", escape="\\"))
+
+
+def word_ids(model, word: str) -> list[sa.Select]:
+    """Selects of the ids of rows matching `word` as word_matches does (their union): for
+    conditions written as `id IN (…)`, which SQLite checks from an index's row ids alone, so
+    that it can walk a sorted index and stop after one page (see order_queries)."""
+    selects = [_ids(model, normalise(word).strip())]
+    digits = phone_digits(word)
+    if digits is not None:
+        selects.append(_ids(model, digits.translate(_PHONE)))
+    return selects
 
 
 def word_matches(model, word: str) -> ColumnElement:
@@ -164,9 +196,58 @@ def _update_search_texts(session: Session, _context, _instances) -> None:
             customer.search_text = customer_text(customer)
             if customer.id is not None:
                 orders.update(session.scalars(select(Order).where(Order.customer_id == customer.id)))
+        # parts stored unchanged: an email or phone edit reads them in one small query instead
+        # of loading the address, the positions and the customer as objects (an order action
+        # then pays about half a millisecond for the index, see docs/performance.md)
+        stored = {o for o in orders if _only_own_fields_changed(session, o, customers)}
+        texts = _stored_texts(session, stored)
         for order in orders:
-            if order not in session.deleted:
+            if order in session.deleted:
+                continue
+            if order in texts:
+                order.search_text = texts[order]
+            else:
                 order.search_text = order_text(order, removed)
+
+
+def _only_own_fields_changed(session: Session, order: Order, customers: set[Customer]) -> bool:
+    """Only the order's email or phone changed, not its parts or its customer: its other
+    searched values are those stored."""
+    if order in session.new or order in session.deleted or order.id is None:
+        return False
+    attrs = inspect(order).attrs
+    if attrs["customer_id"].history.has_changes() or attrs["customer"].history.has_changes():
+        return False
+    if order.customer_id is not None and any(c.id == order.customer_id for c in customers):
+        return False
+    for part in (order.__dict__.get("invoice_address"), *order.__dict__.get("all_positions", ())):
+        if part is not None and (part in session.new or part in session.dirty or part in session.deleted):
+            return False
+    return not any(isinstance(obj, (InvoiceAddress, OrderPosition)) and
+                   inspect(obj).attrs["order_id"].value == order.id
+                   for obj in list(session.new) + list(session.dirty) + list(session.deleted))
+
+
+def _stored_texts(session: Session, orders: set[Order]) -> dict[Order, str]:
+    """The text of each order from its own (changed) email and phone and its stored parts,
+    in order_text's order: invoice name and company, attendees by position, customer name."""
+    if not orders:
+        return {}
+    by_id = {o.id: o for o in orders}
+    ids = list(by_id)
+    address = select(InvoiceAddress.order_id, sa.literal(0).label("kind"), sa.literal(0).label("n"),
+                     InvoiceAddress.name_cached.label("a"), InvoiceAddress.company.label("b")
+                     ).where(InvoiceAddress.order_id.in_(ids))
+    positions = select(OrderPosition.order_id, sa.literal(1), OrderPosition.positionid,
+                       OrderPosition.attendee_name_cached, OrderPosition.attendee_email
+                       ).where(OrderPosition.order_id.in_(ids))
+    customer = select(Order.id, sa.literal(2), sa.literal(0), Customer.name_cached, sa.null()
+                      ).join(Customer, Customer.id == Order.customer_id).where(Order.id.in_(ids))
+    parts: dict[int, list] = defaultdict(list)
+    rows = session.execute(sa.union_all(address, positions, customer).order_by("order_id", "kind", "n"))
+    for order_id, kind, _n, a, b in rows:
+        parts[order_id] += [a] if kind == 2 else [a, b]
+    return {o: build_text([o.email, *parts[i]], [o.phone]) for i, o in by_id.items()}
 
 
 # --- filling the text in bulk (migration backfill, demo data) ----------------------------------
@@ -250,7 +331,7 @@ def outside_the_models(name: str | None, type_: str, _parent_names=None) -> bool
 # --- counting and suggesting -------------------------------------------------------------------
 
 #: above this many matches a count says "more than …" instead of reading every match
-COUNT_CAP = 1000
+COUNT_CAP = paging.COUNT_CAP
 SUGGESTIONS = 3
 #: rows looked at for suggestions: enough to find a misspelt name, few enough to stay instant
 SUGGESTION_CANDIDATES = 200
@@ -263,8 +344,7 @@ MIN_WORD_SIMILARITY = 0.3
 def capped_count(stmt: sa.Select, cap: int = COUNT_CAP) -> int:
     """The number of rows of `stmt`, but never more than cap + 1: the count reads at most
     cap + 1 matches, so a search matching half the table costs no full count."""
-    limited = stmt.order_by(None).limit(cap + 1).subquery()
-    return db.session.scalar(select(sa.func.count()).select_from(limited)) or 0
+    return paging.capped_count(stmt, cap)
 
 
 def similarity(typed: str, name: str) -> float:
@@ -288,40 +368,66 @@ def suggest_names(model, text: str, scope: ColumnElement, limit: int = SUGGESTIO
     """Up to `limit` names of orders or customers (`model`) within `scope` (the same event or
     organizer condition the search used) that look like `text`, most alike first: for
     "Did you mean …?" when a name search found nothing. Candidates are picked through the index
-    (a bounded number of rows sharing trigrams with the text), then ranked here by similarity."""
+    (a bounded number of rows sharing trigrams with the text), then ranked here: by similarity,
+    then by trigram similarity (as PostgreSQL's similarity())."""
     if not looks_like_a_name(text):
         return []
     key = normalise(text).strip()
-    ids = _candidate_ids(model, key, scope)
-    if not ids:
-        return []
-    ranked: dict[str, float] = {}
-    for name in _names_of(model, ids):
-        if name and name.strip() and name not in ranked:
-            ranked[name] = similarity(key, name)
-    alike = sorted((n for n, s in ranked.items() if s >= MIN_SIMILARITY), key=lambda n: (-ranked[n], n))
-    return alike[:limit]
+    for ids in _candidate_ids(model, key, scope):
+        ranked: dict[str, tuple[float, float]] = {}
+        for name in _names_of(model, ids):
+            if name and name.strip() and name not in ranked:
+                ranked[name] = (similarity(key, name), trigram_similarity(key, name))
+        alike = sorted((n for n, s in ranked.items() if s[0] >= MIN_SIMILARITY),
+                       key=lambda n: (-ranked[n][0], -ranked[n][1], n))
+        if alike:
+            return alike[:limit]
+    return []
 
 
-def _candidate_ids(model, key: str, scope: ColumnElement) -> list[int]:
+def _trigrams(text: str) -> set[str]:
+    """pg_trgm's trigrams: of each word padded with two spaces before and one after."""
+    return {f"  {w} "[i:i + 3] for w in normalise(text).split() for i in range(len(w) + 1)}
+
+
+def trigram_similarity(typed: str, name: str) -> float:
+    """Shared trigrams over all trigrams of both, 0 to 1, as PostgreSQL's similarity()."""
+    a, b = _trigrams(typed), _trigrams(name)
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _candidate_ids(model, key: str, scope: ColumnElement) -> Iterator[list[int]]:
+    """Candidate rows, in rounds: the next round is asked for only when a round has no name
+    alike enough."""
     words = [w for w in key.split() if len(w) >= MIN_INDEXED]
     if not words:
-        return []
+        return
     stmt = select(model.id).where(scope)
-    if tx.is_sqlite():
-        grams = sorted({w[i:i + 3] for w in words for i in range(len(w) - 2)})
-        query = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
-        fts = _FTS[model.__tablename__]
-        # a join, not `IN (…)`: the index drives the scan and the LIMIT stops it early, instead of
-        # first collecting every row that shares one common trigram
-        stmt = stmt.join(fts, fts.c.rowid == model.id).where(fts.c.search_text.op("MATCH")(query))
-    else:
+    if not tx.is_sqlite():
         # `<%`: a word of the text alike enough to the typed words; served by the GIN index.
         # The threshold is lowered for this transaction only (the default 0.6 misses "öztrük").
+        # The most alike first (pg_trgm's word_similarity), computed for those rows only.
         db.session.execute(sa.text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
-                             {"t": str(MIN_WORD_SIMILARITY)})
-        stmt = stmt.where(sa.literal(key).op("<%")(model.search_text))
-    return list(db.session.scalars(stmt.limit(SUGGESTION_CANDIDATES)))
+                           {"t": str(MIN_WORD_SIMILARITY)})
+        yield list(db.session.scalars(
+            stmt.where(sa.literal(key).op("<%")(model.search_text))
+            .order_by(sa.func.word_similarity(key, model.search_text).desc(), model.id)
+            .limit(SUGGESTION_CANDIDATES)))
+        return
+    # FTS5 cannot rank by shared trigrams without reading every row that has one of them (half
+    # a second at a million orders for "sch"), so the rounds go from specific to loose: rows
+    # sharing two trigrams of a word ("schmitd" finds "schmidt" by "sch" and "chm"), then rows
+    # sharing any one ("oztruk" shares only "ozt" with "ozturk").
+    quoted = ['"' + g.replace('"', '""') + '"' for g in
+              sorted({w[i:i + 3] for w in words for i in range(len(w) - 2)})]
+    pairs = [f"({a} AND {b})" for i, a in enumerate(quoted) for b in quoted[i + 1:]]
+    fts = _FTS[model.__tablename__]
+    for query in ([" OR ".join(pairs)] if pairs else []) + [" OR ".join(quoted)]:
+        # a join, not `IN (…)`: the index drives the scan and the LIMIT stops it early, instead
+        # of first collecting every row that shares one common trigram
+        yield list(db.session.scalars(stmt.join(fts, fts.c.rowid == model.id)
+                                      .where(fts.c.search_text.op("MATCH")(query))
+                                      .limit(SUGGESTION_CANDIDATES)))
 
 
 def _names_of(model, ids: list[int]) -> list[str | None]:

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from ..domain.models import Event
-from ..domain.order_queries import QuickResults, quick_search
+from ..domain.quick_search import QuickResults, quick_search
 from ..domain.permissions import Permission, has_permission, teams_of
 from ..extensions import db
 from .errors import is_htmx

@@ -328,3 +328,26 @@ def test_slash_focuses_the_quick_search_only_outside_text_fields(page, live_serv
     page.keyboard.type("/x")  # inside the quick search, "/" is a character again
     assert quick.input_value() == "/x"
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize("list_path, box", [("/demo/events/conf/orders/", "#filter-search"),
+                                            ("/demo/customers/", "#customer-search")])
+def test_clicking_a_sort_link_after_typing_a_search_sends_only_the_sort(page, live_server, world, list_path, box):
+    """The search box sends while typing; leaving it by clicking a sort link must not send the
+    search once more, as that answer could arrive after the sort's and undo it."""
+    for i in range(3):
+        factories.order(world.event, [world.ticket], email=f"sorter{i}@example.org")
+        factories.customer(world.organizer, f"sorter{i}@example.org", f"Sorter {i}")
+    db.session.commit()
+    login(page, live_server, world.admin.email)
+    page.goto(live_server + list_path)
+    with page.expect_response(lambda r: "sorter" in r.url):
+        page.locator(box).click()
+        page.keyboard.type("sorter")
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if r.resource_type in ("xhr", "fetch", "document") else None)
+    sort_link = page.locator("th a[href*='sort=']").first
+    with page.expect_response(lambda r: "sort=" in r.url):
+        sort_link.click()
+    page.wait_for_load_state("networkidle")
+    assert len(sent) == 1 and "sort=" in sent[0] and "sorter" in sent[0], sent

@@ -166,3 +166,48 @@ def test_short_digits_and_words_do_not_find_phone_numbers(world, people):
     assert customers_found(world, "0176") == customers_found(world, "176") == {people["rene"]}
     assert customers_found(world, "rene 78") == set()
     assert customers_found(world, "rene 678") == {people["rene"]}
+
+
+def test_an_email_edit_keeps_the_text_from_the_stored_parts(world, people, actor, count_queries):
+    """An email or phone edit reads the other searched values in one query; the text is the same
+    as the one built from the loaded parts."""
+    order = db.session.get(Order, people["by_customer"])
+    address(order, actor, "Ann Lee", "Lee & Co")
+    order.all_positions[0].attendee_name_cached = "Bea Attendee"
+    db.session.commit()
+    db.session.expire_all()
+    order = db.session.get(Order, people["by_customer"])
+    with count_queries() as counted:
+        order_fields.update_order_fields(order, actor=actor, email="New.Mail@example.org", phone="+4930999")
+        db.session.flush()
+    assert sum("invoice_address" in s and "UNION ALL" in s for s in counted.statements) == 1
+    db.session.commit()
+    db.session.expire_all()
+    order = db.session.get(Order, people["by_customer"])
+    assert order.search_text == search_index.order_text(order)
+    assert orders_found(world, "new.mail") == orders_found(world, "bea attendee") == {order.id}
+    assert orders_found(world, "lee & co") == orders_found(world, "öztürk") == {order.id}
+
+
+def test_trigram_similarity_is_pg_trgms():
+    assert search_index.trigram_similarity("Schmidt", "schmidt") == 1.0
+    assert search_index.trigram_similarity("word", "other") == 0.0
+    # 'schmitd' and 'schmidt' share 5 of their 11 trigrams ("  s", " sc", "sch", "chm", "hmi"):
+    # PostgreSQL's similarity('schmitd', 'schmidt') is 0.454545
+    assert round(search_index.trigram_similarity("schmitd", "Schmidt"), 6) == 0.454545
+    assert (search_index.trigram_similarity("johnsen", "Johnson")
+            > search_index.trigram_similarity("johnsen", "Jonas"))
+
+
+def test_suggestions_look_past_rows_sharing_one_trigram(world, actor, monkeypatch):
+    """Candidates come first from rows sharing two trigrams with the typed word, so that many
+    rows sharing one common trigram ('sch') do not crowd out the name meant."""
+    monkeypatch.setattr(search_index, "SUGGESTION_CANDIDATES", 5)
+    for _ in range(8):
+        address(factories.order(world.event, [world.ticket], email="s@example.org"), actor, "Anna Schulz")
+    address(factories.order(world.event, [world.ticket], email="j@example.org"), actor, "Jan Schmidt")
+    db.session.commit()
+    scope = Order.event_id == world.event.id
+    assert search_index.suggest_names(Order, "Schmitd", scope) == ["Jan Schmidt"]
+    # a swap that leaves a single shared trigram is still found, in the looser round
+    assert search_index.suggest_names(Order, "Schluz", scope) == ["Anna Schulz"]

@@ -338,3 +338,45 @@ def test_organizer_wide_csv_is_the_organizer_wide_list_with_its_filters(staff, w
     assert len(re.findall(r'data-code="', staff.get("/demo/orders/?status=p").get_data(as_text=True))) == 3
     assert {o.code for o in made} == set(re.findall(r'data-code="([A-Z0-9]+)"',
                                                     staff.get("/demo/orders/").get_data(as_text=True)))
+
+
+def _codes_on(staff, url: str) -> list[str]:
+    import re
+    response = staff.get(url)
+    assert response.status_code == 200
+    return re.findall(r'data-code="([A-Z0-9]+)"', response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("url", [LIST, "/demo/orders/"])
+@pytest.mark.parametrize("sort", ["-datetime", "datetime", "-code", "total"])
+def test_more_matches_than_the_cap_say_more_than_and_still_page(staff, world, monkeypatch, url, sort):
+    """Above the cap the count says 'more than …' (an exact count would read every match), and the
+    pages, read through the sort column's index, hold the same orders in the same order as
+    without a cap; the CSV still has all of them."""
+    from backoffice.domain import paging
+    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    made = [factories.order(world.event, [world.ticket] * (1 + i % 3), email=f"many{i}@example.org",
+                            when=base + timedelta(minutes=(i * 7) % 11)) for i in range(7)]
+    factories.order(world.event, [world.ticket], email="someone@example.org", when=base)
+    db.session.commit()
+    exact = _codes_on(staff, f"{url}?search=many&sort={sort}")
+    assert sorted(exact) == sorted(o.code for o in made) and "1–7 of 7 orders" in staff.get(
+        f"{url}?search=many&sort={sort}").get_data(as_text=True)
+
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    first = staff.get(f"{url}?search=many&sort={sort}").get_data(as_text=True)
+    assert "1–2 of more than 5 orders" in first and 'rel="next"' in first
+    paged = []
+    for number in range(1, 5):
+        paged += _codes_on(staff, f"{url}?search=many&sort={sort}&page={number}")
+    assert paged == exact
+    last = staff.get(f"{url}?search=many&sort={sort}&page=4").get_data(as_text=True)
+    assert "7–7 of more than 5 orders" in last and 'aria-disabled=true tabindex=-1>Next' in last
+    # past the end: the last page, counted exactly
+    beyond = staff.get(f"{url}?search=many&sort={sort}&page=9").get_data(as_text=True)
+    assert "7–7 of 7 orders" in beyond
+    export = staff.get(f"{url}export.csv?search=many&sort={sort}").get_data(as_text=True)
+    assert [row[1] for row in list(csv.reader(io.StringIO(export)))[1:]] == exact
+    # without a search too: 8 orders of the event are more than 5
+    assert "1–2 of more than 5 orders" in staff.get(url).get_data(as_text=True)

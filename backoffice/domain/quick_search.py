@@ -1,0 +1,213 @@
+"""The quick search of the top bar: the latest orders and customers matching what was typed,
+up to 8 of each with a "Show all N" count, and names to suggest when nothing matched. It never
+reads every match: on SQLite a one-word search reads the search index in id order and stops
+after the rows it needs (latest_in_parts, ids_in_parts).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from . import search_index, tx
+from .models import Customer, Event, Order, Organizer
+from .order_queries import search_condition, order_word_ids
+from .text_search import words
+
+QUICK_LIMIT = 8
+
+
+@dataclass
+class MoreResults:
+    """'Show all N': more matches than shown, in one organizer's list. `total` counts up to
+    `cap` exactly; above it the list says 'more than cap'."""
+    organizer: Organizer
+    total: int
+    cap: int
+
+    @property
+    def capped(self) -> bool:
+        return self.total > self.cap
+
+
+@dataclass
+class QuickResults:
+    query: str
+    orders: list[Order]
+    customers: list[Customer]
+    exact_order: Order | None = None
+    exact_customer: Customer | None = None
+    more_orders: list[MoreResults] = field(default_factory=list)
+    more_customers: list[MoreResults] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.orders and not self.customers
+
+
+def quick_search(text: str, order_event_ids: list[int], customer_organizer_ids: list[int],
+                 limit: int = QUICK_LIMIT, count_cap: int = search_index.COUNT_CAP) -> QuickResults:
+    """Orders (of the events given) and customers (of the organizers given) matching `text`:
+    order code, email, name, phone, customer identifier or the beginning of a ticket secret.
+    A full group says how many more each organizer's list holds; nothing found suggests names."""
+    text = text.strip()[:200]
+    results = QuickResults(query=text, orders=[], customers=[])
+    if not text:
+        return results
+    if order_event_ids:
+        results.orders = _quick_orders(text, order_event_ids, limit)
+        results.exact_order = next((o for o in results.orders if o.code == text.upper()), None)
+        if len(results.orders) >= limit:
+            results.more_orders = _more_orders(text, order_event_ids, results.orders, count_cap)
+    if customer_organizer_ids:
+        results.customers = _quick_customers(text, customer_organizer_ids, limit)
+        results.exact_customer = next((c for c in results.customers if c.identifier == text.upper()), None)
+        if len(results.customers) >= limit:
+            results.more_customers = _more_customers(text, customer_organizer_ids, results.customers, count_cap)
+    if results.empty:
+        results.suggestions = _quick_suggestions(text, order_event_ids, customer_organizer_ids)
+    return results
+
+
+def _more_orders(text: str, event_ids: list[int], shown: list[Order], cap: int) -> list[MoreResults]:
+    """Per organizer: the matches of the organizer-wide list, when it holds more than shown here."""
+    by_organizer: dict[int, list[int]] = {}
+    for event_id, organizer_id in db.session.execute(
+            select(Event.id, Event.organizer_id).where(Event.id.in_(event_ids)).order_by(Event.organizer_id)):
+        by_organizer.setdefault(organizer_id, []).append(event_id)
+    more = []
+    parts = one_word_parts(text)
+    for organizer_id, ids in by_organizer.items():
+        scope = (Order.event_id + 0).in_(ids)
+        if parts is None:
+            total = search_index.capped_count(select(Order.id).where(scope, search_condition(text)), cap)
+        else:
+            total = len(ids_in_parts(Order, parts, scope, cap + 1))
+        if total > sum(1 for o in shown if o.event_id in ids):
+            more.append(MoreResults(db.session.get(Organizer, organizer_id), total, cap))
+    return more
+
+
+def _more_customers(text: str, organizer_ids: list[int], shown: list[Customer], cap: int) -> list[MoreResults]:
+    from .customer_queries import search_condition, word_id_selects
+    more = []
+    parts = one_word_parts(text, word_id_selects)
+    for organizer_id in organizer_ids:
+        scope = (Customer.organizer_id + 0) == organizer_id
+        if parts is None:
+            total = search_index.capped_count(select(Customer.id).where(scope, search_condition(text)), cap)
+        else:
+            total = len(ids_in_parts(Customer, parts, scope, cap + 1))
+        if total > sum(1 for c in shown if c.organizer_id == organizer_id):
+            more.append(MoreResults(db.session.get(Organizer, organizer_id), total, cap))
+    return more
+
+
+# --- the quick search on SQLite: reading the index in id order ----------------------------------
+
+def one_word_parts(text: str, word_selects=None) -> list[Select] | None:
+    """SQLite, one typed word: the selects of ids whose union is the search's matches (for
+    orders, or with `word_selects` customer_queries.word_id_selects), else None. A word is the
+    common case; several words (each must match) take the general query."""
+    typed = words(text)
+    if not tx.is_sqlite() or len(typed) != 1:
+        return None
+    return (word_selects or order_word_ids)(typed[0])
+
+
+def latest_in_parts(model, parts: list[Select], scope, limit: int) -> list[int]:
+    """The `limit` highest ids of the union of `parts` within `scope`, highest first. Each part is
+    read in descending id order and stops after `limit` rows in scope: FTS5 hands out its
+    matches that way without collecting them first, so a common name costs a few rows, not the
+    50,000 orders it is in."""
+    found: set[int] = set()
+    for part in parts:
+        sub = part.subquery()
+        ids = list(sub.c)[0]
+        found.update(db.session.scalars(select(model.id).join(sub, ids == model.id).where(scope)
+                                        .order_by(ids.desc()).limit(limit)))
+    return sorted(found, reverse=True)[:limit]
+
+
+def ids_in_parts(model, parts: list[Select], scope, limit: int) -> set[int]:
+    """Ids of the union of `parts` within `scope`, at least `limit` of them when there are that
+    many (all of them when fewer): for counts up to a cap, in any order, so that no part is
+    read further than `limit` rows."""
+    found: set[int] = set()
+    for part in parts:
+        sub = part.subquery()
+        found.update(db.session.scalars(select(model.id).join(sub, list(sub.c)[0] == model.id).where(scope)
+                                        .distinct().limit(limit)))
+    return found
+
+
+def _quick_suggestions(text: str, event_ids: list[int], organizer_ids: list[int]) -> list[str]:
+    """Names alike to `text` among the orders and customers this search may show."""
+    names: list[str] = []
+    if event_ids:
+        names += search_index.suggest_names(Order, text, (Order.event_id + 0).in_(event_ids))
+    if organizer_ids:
+        names += search_index.suggest_names(Customer, text, (Customer.organizer_id + 0).in_(organizer_ids))
+    unique = list(dict.fromkeys(names))
+    return sorted(unique, key=lambda n: -search_index.similarity(text, n))[:search_index.SUGGESTIONS]
+
+
+def _quick_orders(text: str, event_ids: list[int], limit: int) -> list[Order]:
+    """The latest orders the order list's search finds (newest first), an order with exactly this
+    code before them."""
+    # Latest by id, not by date: the table is read backwards in storage order and the scan stops
+    # after `limit` matches (walking the date index instead costs a random read per order, a
+    # second at 100,000 orders when little matches). `event_id + 0` keeps the event index out.
+    in_events = (Order.event_id + 0).in_(event_ids)
+    loading = (joinedload(Order.event), joinedload(Order.invoice_address), joinedload(Order.customer))
+    exact = db.session.scalars(select(Order).where(in_events, Order.code == text.upper()).options(*loading)
+                               .limit(1)).first() if len(text) <= 16 else None
+    if exact is not None and _only_a_code(text):
+        # A code typed alone is the order the caller means (codes are unique in an event); reading
+        # every name and email for the same five characters would cost the whole scan.
+        return [exact]
+    parts = one_word_parts(text)
+    if parts is None:
+        # the ids first: joining the event, address and customer before the LIMIT would join
+        # every match (PostgreSQL does, 2,000 orders for a common name at 100,000)
+        ids = list(db.session.scalars(select(Order.id).where(in_events, search_condition(text))
+                                      .order_by(Order.id.desc()).limit(limit)))
+    else:
+        ids = latest_in_parts(Order, parts, in_events, limit)
+    stmt = select(Order).where(Order.id.in_(ids)).options(*loading)
+    orders = sorted(db.session.scalars(stmt).unique(), key=lambda o: o.datetime, reverse=True)
+    if exact is None:
+        return orders
+    return [exact, *[o for o in orders if o.id != exact.id]][:limit]
+
+
+def _only_a_code(text: str) -> bool:
+    """Looks like an order code and nothing else: one word of code letters with a digit in it,
+    which no name has."""
+    return text.isascii() and text.isalnum() and any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
+
+
+def _quick_customers(text: str, organizer_ids: list[int], limit: int) -> list[Customer]:
+    """The customers the customer list's search finds: the exact identifier first, then the
+    latest `limit` matches, shown by name."""
+    from .customer_queries import search_condition, word_id_selects
+    # Latest by id, as for orders: the matches are taken newest first and the query stops after
+    # `limit` of them, where sorting by name would read and sort every match (10,000 for a
+    # common name at 500,000 customers). `organizer_id + 0` keeps the organizer index out.
+    in_organizers = (Customer.organizer_id + 0).in_(organizer_ids)
+    exact = db.session.scalars(select(Customer).where(in_organizers, Customer.identifier == text.upper())
+                               .options(joinedload(Customer.organizer)).limit(1)).first() if len(text) <= 16 else None
+    parts = one_word_parts(text, word_id_selects)
+    if parts is None:
+        ids = list(db.session.scalars(select(Customer.id).where(in_organizers, search_condition(text))
+                                      .order_by(Customer.id.desc()).limit(limit)))
+    else:
+        ids = latest_in_parts(Customer, parts, in_organizers, limit)
+    stmt = select(Customer).where(Customer.id.in_(ids)).options(joinedload(Customer.organizer))
+    found = sorted(db.session.scalars(stmt), key=lambda c: ((c.name_cached or "").casefold(), c.id))
+    if exact is None:
+        return found
+    return [exact, *[c for c in found if c.id != exact.id]][:limit]
