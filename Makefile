@@ -8,7 +8,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite venv dev-deps chromium screenshots bench clean
+.PHONY: run test test-sqlite venv dev-deps chromium fonts screenshots bench clean
 
 $(BIN)/flask: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(VENV)/.dev: $(BIN)/flask
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-dev-deps: $(VENV)/.dev chromium
+dev-deps: $(VENV)/.dev chromium fonts
 
 # Browser tests drive Debian's Chromium; Playwright's own browser download cannot work offline.
 chromium:
@@ -31,7 +31,14 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
 
-run: venv
+# Tickets and invoices are PDFs with names like Łukasz or Öztürk: they need a Unicode font.
+fonts:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { \
+	  echo "Installing Debian's DejaVu fonts for ticket and invoice PDFs"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q fonts-dejavu-core; }
+
+run: venv fonts
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo-data --if-empty
 	$(BIN)/flask run --host $(HOST) --port $(PORT)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -35,10 +37,11 @@ from .domain.codes import (CODE_ALPHABET, CUSTOMER_IDENTIFIER_LENGTH, ORDER_CODE
                            ORDER_SECRET_LENGTH, POSITION_SECRET_LENGTH, PSEUDONYMIZATION_ID_LENGTH,
                            SECRET_ALPHABET)
 from .domain.models import (Answer, BlockedSecret, Checkin, CheckinList, Customer, CustomerTag,
-                            Event, Invoice, InvoiceAddress, Item, ItemVariation, Order, OrderFee,
+                            Event, Invoice, InvoiceAddress, InvoiceLine, Item, ItemVariation, Order, OrderFee,
                             OrderPayment, OrderPosition, OrderRefund, OrderStatus, Organizer,
                             Question, QuestionOption, Quota, Seat, SubEvent, TaxRule, Team, User,
                             Voucher, answer_option, question_item, quota_item, quota_variation)
+from .domain.contact import country_name
 from .domain.names import derive_name
 from .extensions import db
 
@@ -46,6 +49,7 @@ DEMO_ADMIN_EMAIL = "admin@example.org"
 DEMO_ADMIN_PASSWORD = "demo-admin"
 DEMO_VIEWER_EMAIL = "viewer@example.org"
 DEMO_ORGANIZER_SLUG = "demo"
+DEMO_ORGANIZER_NAME = "Demo Events GmbH"
 
 
 
@@ -70,6 +74,7 @@ REFERENCE = reference_moment()
 BATCH_ROWS = 5000          # rows per INSERT executemany
 ORDERS_PER_FLUSH = 2500    # orders kept in memory before they are written
 PROGRESS_EVERY = 10_000
+LOAD_CACHE_KIB = 512 * 1024  # SQLite page cache while loading (see _big_cache)
 
 # What happened to an order (percent); each maps to a status and a money story, see
 # OrderMaker.settle. Orders that find their date sold out become "expired" on top of these.
@@ -155,11 +160,46 @@ def _insert(table: Table, rows: list[dict]) -> None:
     run: list[dict] = []
     for row in rows:
         if run and (len(run) >= BATCH_ROWS or row.keys() != run[0].keys()):
-            db.session.execute(insert(table), run)
+            _execute(table, run)
             run = []
         run.append(row)
     if run:
-        db.session.execute(insert(table), run)
+        _execute(table, run)
+
+
+#: (table, keys) -> (SQL, [(key, bind processor)]) for SQLite's fast path
+_PREPARED: dict[tuple[str, tuple[str, ...]], tuple[str, list] | None] = {}
+
+
+def _execute(table: Table, rows: list[dict]) -> None:
+    """An INSERT of rows with the same keys. On SQLite the statement is compiled once and the
+    rows go to the driver's executemany after the columns' own bind processors (the very
+    conversions SQLAlchemy applies), which halves the time of a big load; tables whose rows
+    leave out a column with a Python-side default take SQLAlchemy's path, which fills it in."""
+    connection = db.session.connection()
+    keys = tuple(rows[0])
+    if connection.dialect.name != "sqlite":
+        connection.execute(insert(table), rows)
+        return
+    prepared = _PREPARED.get((table.name, keys), False)
+    if prepared is False:
+        prepared = _prepare(table, keys, connection.dialect)
+        _PREPARED[(table.name, keys)] = prepared
+    if prepared is None:
+        connection.execute(insert(table), rows)
+        return
+    sql, converters = prepared
+    params = [tuple(row[k] if convert is None else convert(row[k]) for k, convert in converters) for row in rows]
+    connection.exec_driver_sql(sql, params)
+
+
+def _prepare(table: Table, keys: tuple[str, ...], dialect) -> tuple[str, list] | None:
+    columns = [table.c[k] for k in keys]
+    if any(c.default is not None for c in table.c if c.key not in keys):
+        return None
+    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+    sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES ({', '.join('?' * len(keys))})"
+    return sql, [(c.key, c.type._cached_bind_processor(dialect)) for c in columns]
 
 
 # --------------------------------------------------------------------------------------------
@@ -950,8 +990,8 @@ class OrderMaker:
         self.positions(plan, when, order_id, lines, buyer, paid, outcome.last_change(created))
         self.money(order_id, draft.fees, outcome)
         if rng.random() < 0.55 or (customer and customer.company):
-            self.invoice_address(order_id, buyer, customer, outcome.last_change(created))
-            self.invoices(plan, order_id, kind, outcome)
+            recipient = self.invoice_address(order_id, buyer, customer, outcome.last_change(created))
+            self.invoices(plan, order_id, kind, outcome, lines, draft.fees, recipient)
 
     def draft(self, when: SubEventPlan, kind: str, lines: list[Line], created: datetime,
               box_office: bool) -> Draft:
@@ -1172,7 +1212,8 @@ class OrderMaker:
                                            device_id=None, auto_checked_in=False))
 
     def invoice_address(self, order_id: int, buyer: Person, customer: CustomerRef | None,
-                        modified: datetime) -> None:
+                        modified: datetime) -> str:
+        """Writes the address; returns it as an invoice prints it."""
         rng, fake = self.rng, self.fake
         company = (customer.company if customer else None) or (rng.choice(COMPANIES) if rng.random() < 0.2 else None)
         if customer and customer.street:
@@ -1191,25 +1232,40 @@ class OrderMaker:
             custom_field=None,
             vat_id=vat_id,
             vat_id_validated=False))
+        lines = [company, derive_name(parts), street, f"{zipcode} {city}", country_name(buyer.country)]
+        return "\n".join([line for line in lines if line] + ([f"VAT ID: {vat_id}"] if vat_id else []))
 
-    def invoices(self, plan: EventPlan, order_id: int, kind: str, outcome: Outcome) -> None:
+    def invoices(self, plan: EventPlan, order_id: int, kind: str, outcome: Outcome, lines: list[Line],
+                 fees: list[dict], recipient: str) -> None:
         """Paid orders with an address got an invoice; a cancellation reversed it."""
         paid = [p for p in outcome.payments if p["state"] in ("confirmed", "refunded")]
         if kind == "test" or not paid:
             return
-        first = self.invoice(plan, order_id, paid[0]["payment_date"])
-        if outcome.canceled_at is not None:
-            self.invoice(plan, order_id, outcome.canceled_at, refers=first)
-            if outcome.status != OrderStatus.CANCELED:  # the cancellation fee is invoiced anew
-                self.invoice(plan, order_id, outcome.canceled_at)
+        later_canceled = outcome.canceled_at is not None
+        ordered = [f for f in fees if f["fee_type"] != "cancellation"]
+        issued = _invoice_lines(lines, ordered, everything=later_canceled)
+        first = self.invoice(plan, order_id, paid[0]["payment_date"], issued, recipient)
+        if later_canceled:
+            reversed_lines = [(what, -gross, rate, -tax, name) for what, gross, rate, tax, name in issued]
+            self.invoice(plan, order_id, outcome.canceled_at, reversed_lines, recipient, refers=first)
+            kept = [f for f in fees if f["fee_type"] == "cancellation"]
+            if kept:  # the cancellation fee is invoiced anew
+                self.invoice(plan, order_id, outcome.canceled_at, _invoice_lines([], kept, everything=True),
+                             recipient)
 
-    def invoice(self, plan: EventPlan, order_id: int, at: datetime, refers: int | None = None) -> int:
+    def invoice(self, plan: EventPlan, order_id: int, at: datetime, lines: list[tuple], recipient: str,
+                refers: int | None = None) -> int:
         plan.invoice_count += 1
         invoice_id = self.w.new_id(Invoice.__table__)
         self.w.add(Invoice.__table__, dict(
             id=invoice_id, event_id=plan.id, order_id=order_id,
             number=f"{plan.invoice_prefix}-{plan.invoice_count:05d}",
-            is_cancellation=refers is not None, refers_id=refers, date=at.date(), created=at))
+            is_cancellation=refers is not None, refers_id=refers, date=at.date(), created=at,
+            issuer=DEMO_ORGANIZER_NAME, recipient=recipient, currency="EUR"))
+        for number, (description, gross, rate, tax, name) in enumerate(lines, start=1):
+            self.w.add(InvoiceLine.__table__, dict(
+                id=self.w.new_id(InvoiceLine.__table__), invoice_id=invoice_id, position=number, description=description,
+                gross_value=gross, tax_rate=rate, tax_value=tax, tax_name=name))
         return invoice_id
 
 
@@ -1221,6 +1277,20 @@ def _voucher_price(base: Decimal, voucher: VoucherPlan) -> Decimal:
     if voucher.price_mode == "set":
         return min(base, voucher.value)
     return base
+
+
+def _invoice_lines(lines: list[Line], fees: list[dict], everything: bool) -> list[tuple]:
+    """(description, gross, tax rate, tax, tax name) of the tickets and fees an invoice lists:
+    those not canceled, or `everything` for an order whose cancellation came after the invoice."""
+    rows = [(f"{line.item.name} – {line.variation.value}" if line.variation else line.item.name, line.price,
+             line.item.tax_rate, tax_included(line.price, line.item.tax_rate), _tax_name(line.item.tax_rate))
+            for line in lines if everything or not line.canceled]
+    return rows + [(fee["description"], fee["value"], fee["tax_rate"], fee["tax_value"], _tax_name(fee["tax_rate"]))
+                   for fee in fees if everything or not fee["canceled"]]
+
+
+def _tax_name(rate: Decimal) -> str:
+    return f"VAT {rate.normalize():f}%" if rate else ""
 
 
 def _fee(fee_type: str, value: str, description: str) -> dict:
@@ -1263,7 +1333,7 @@ def generate(orders: int = 2000, customers: int = 500, seed: int = 42,
     w = Writer()
 
     org_id = w.new_id(Organizer.__table__)
-    w.add(Organizer.__table__, dict(id=org_id, slug=DEMO_ORGANIZER_SLUG, name="Demo Events GmbH",
+    w.add(Organizer.__table__, dict(id=org_id, slug=DEMO_ORGANIZER_SLUG, name=DEMO_ORGANIZER_NAME,
                                     name_scheme="full", locales=["en", "de"], timezone="Europe/Berlin"))
     setup = Setup(w, fake, org_id)
     series_orders = round(orders * SERIES_SHARE)
@@ -1271,7 +1341,8 @@ def generate(orders: int = 2000, customers: int = 500, seed: int = 42,
     w.flush()
     _staff(org_id)
 
-    with search_index.bulk_load(db.session.connection()):
+    connection = db.session.connection()
+    with search_index.bulk_load(connection), _big_cache(connection), _indexes_built_after(connection):
         linkable = create_customers(w, fake, org_id, customers, progress)
         maker = OrderMaker(w, fake, plans, linkable)
         for n in range(1, orders + 1):
@@ -1287,14 +1358,49 @@ def generate(orders: int = 2000, customers: int = 500, seed: int = 42,
     progress(f"Demo data: {orders:,} orders and {customers:,} customers in {time.monotonic() - started:.0f} s.")
 
 
+@contextmanager
+def _big_cache(connection) -> Iterator[None]:
+    """SQLite keeps 2 MB of pages by default: a million orders' indexes then go to the file for
+    nearly every row. A bigger cache for the load alone keeps them in memory."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
+@contextmanager
+def _indexes_built_after(connection) -> Iterator[None]:
+    """SQLite: the secondary indexes are dropped for the load and built once at the end (the
+    same SQL): building an index from all rows sorts them once, where keeping it up to date
+    puts each row at a random place in it (codes, secrets and emails are random), which at a
+    million orders is most of the load's time. Inside the load's transaction, so a failed load
+    leaves them as they were. Unique constraints stay, so duplicates still fail."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    indexes = connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all()
+    for name, _sql in indexes:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    for _name, sql in indexes:
+        connection.exec_driver_sql(sql)
+
+
 def _staff(org_id: int) -> None:
     organizer = db.session.get(Organizer, org_id)
     admin = _user(DEMO_ADMIN_EMAIL, "Demo Admin")
-    staff.add_to_admin_team(admin, organizer)
+    admins = staff.add_to_admin_team(admin, organizer)
+    admins.last_modified = REFERENCE - timedelta(days=200)
     viewer = _user(DEMO_VIEWER_EMAIL, "Demo Viewer")
     team = Team(organizer=organizer, name="Viewers", all_events=True, can_view_orders=True,
                 can_change_orders=False, can_view_customers=True, can_change_customers=False,
-                can_manage_events=False)
+                can_manage_events=False, last_modified=REFERENCE - timedelta(days=200))
     team.members.append(viewer)
     db.session.add(team)
     db.session.flush()

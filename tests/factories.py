@@ -87,7 +87,7 @@ def user(email: str | None = None, password: str = PASSWORD, org: Organizer | No
     db.session.add(u)
     if org is not None:
         perms = dict(can_view_orders=True, can_change_orders=True, can_view_customers=True,
-                     can_change_customers=True, can_manage_events=True)
+                     can_change_customers=True, can_manage_events=True, can_manage_team=True)
         perms.update(permissions)
         team = Team(organizer=org, name=f"Team {n}", all_events=all_events, **perms)
         db.session.add(team)

@@ -28,7 +28,7 @@ class Need:
     seat_id: int | None = None
 
 
-def _quota_ids_for(event_id: int, need: Need) -> list[int]:
+def quota_ids_for(event_id: int, need: Need) -> list[int]:
     stmt = (select(Quota.id)
             .join(quota_item, quota_item.c.quota_id == Quota.id)
             .where(Quota.event_id == event_id, quota_item.c.item_id == need.item_id))
@@ -92,7 +92,7 @@ def shortages(event_id: int, needs: list[Need], exclude_order_id: int | None = N
     """
     per_quota: Counter[int] = Counter()
     for need in needs:
-        for quota_id in _quota_ids_for(event_id, need):
+        for quota_id in quota_ids_for(event_id, need):
             per_quota[quota_id] += 1
     problems = []
     for quota in lock_many(Quota, list(per_quota)):

@@ -35,7 +35,7 @@ ERASED = ("email", "phone", "name_parts", "notes", "street", "address_line2", "z
           "tags")
 #: where the customer's history holds personal data: the erased fields (also inside "changed"),
 #: the name derived from them, a tag, the address a mail went to
-ERASED_HISTORY_KEYS = set(ERASED) | {"name_cached", "name", "tag", "to", "marketing_opted_in_at",
+ERASED_HISTORY_KEYS = set(ERASED) | {"name_cached", "name", "tag", "to", "subject", "marketing_opted_in_at",
                                      "marketing_opted_out_at"}
 
 

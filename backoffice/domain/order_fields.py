@@ -139,7 +139,7 @@ def set_invoice_address(order: Order, *, actor: Actor, data: dict, seen_last_mod
                         now: datetime | None = None) -> InvoiceAddress:
     """Create or replace the invoice address; `data` is the full address (003: always the whole object)."""
     now = now or utcnow()
-    cleaned = _clean_address(data, order)
+    cleaned = clean_address(data, order)
     order = begin_change(order, seen_last_modified)
     address = order.invoice_address
     created = address is None
@@ -154,7 +154,7 @@ def set_invoice_address(order: Order, *, actor: Actor, data: dict, seen_last_mod
     return address
 
 
-def _clean_address(data: dict, order: Order) -> dict:
+def clean_address(data: dict, order: Order) -> dict:
     cleaned = {}
     errors = FieldErrors()  # every bad field at once, so a form can show them together
     for name, limit in ADDRESS_FIELDS.items():

@@ -202,12 +202,12 @@ def new_deadline(order: Order, now: datetime) -> datetime:
     return end_of_day(day, order.event.timezone)
 
 
-def _next_payment_id(order: Order) -> int:
+def next_payment_id(order: Order) -> int:
     return max((p.local_id for p in order.payments), default=0) + 1
 
 
 def _confirmed_payment(order: Order, amount: Decimal, provider: str, now: datetime) -> OrderPayment:
-    payment = OrderPayment(order=order, local_id=_next_payment_id(order), state=PaymentState.CONFIRMED,
+    payment = OrderPayment(order=order, local_id=next_payment_id(order), state=PaymentState.CONFIRMED,
                            amount=amount, provider=provider, created=now, payment_date=now)
     db.session.add(payment)
     return payment
@@ -246,7 +246,7 @@ def _cancel_open_payments(order: Order) -> list[int]:
     return canceled
 
 
-def _mail(order: Order, template: str, **context) -> None:
+def queue_order_mail(order: Order, template: str, **context) -> None:
     from ..mail import queue_mail
     if not order.email:
         return
@@ -254,7 +254,7 @@ def _mail(order: Order, template: str, **context) -> None:
                context=dict(order=order, event=order.event, url=order_url(order), totals=totals(order), **context))
 
 
-def _clean_comment(comment: str | None) -> str:
+def clean_comment(comment: str | None) -> str:
     comment = (comment or "").strip()
     if len(comment) > MAX_TEXT:
         raise Invalid(f"The comment may be at most {MAX_TEXT:,} characters long.", code="too_long", field="comment")
@@ -288,7 +288,7 @@ def mark_paid(order: Order, *, actor: Actor, send_email: bool = True, force: boo
         "payment_recorded": recorded, "payments_canceled": canceled,
         "overbooked": bool(force and previous == OrderStatus.EXPIRED), "email_sent": bool(send_email and order.email)})
     if send_email:
-        _mail(order, "order_paid")
+        queue_order_mail(order, "order_paid")
     return order
 
 
@@ -302,7 +302,7 @@ def cancel_order(order: Order, *, actor: Actor, send_email: bool = True, comment
     component; the order is then paid if what was paid covers the fee, else pending again.
     """
     now = now or utcnow()
-    comment = _clean_comment(comment)
+    comment = clean_comment(comment)
     fee = _clean_fee(cancellation_fee)
     order = begin_change(order, seen_last_modified)
     if order.status not in (OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.EXPIRED):
@@ -323,7 +323,7 @@ def cancel_order(order: Order, *, actor: Actor, send_email: bool = True, comment
         "positions": canceled_positions, "payments_canceled": canceled_payments,
         "email_sent": bool(send_email and order.email)})
     if send_email:
-        _mail(order, "order_canceled", comment=comment, fee=fee)
+        queue_order_mail(order, "order_canceled", comment=comment, fee=fee)
     return order
 
 
@@ -433,7 +433,7 @@ def approve_order(order: Order, *, actor: Actor, send_email: bool = True, seen_l
     audit.log(actor, order, "order.approved", data={
         "expires": order.expires, "paid": became_paid, "email_sent": bool(send_email and order.email)})
     if send_email:
-        _mail(order, "order_approved")
+        queue_order_mail(order, "order_approved")
     return order
 
 
@@ -441,7 +441,7 @@ def deny_order(order: Order, *, actor: Actor, send_email: bool = True, comment: 
                seen_last_modified: str | None = None, now: datetime | None = None) -> Order:
     """Pending + awaiting approval → canceled; require_approval stays true (that is what 'denied' means)."""
     now = now or utcnow()
-    comment = _clean_comment(comment)
+    comment = clean_comment(comment)
     order = begin_change(order, seen_last_modified)
     if order.status != OrderStatus.PENDING or not order.require_approval:
         raise Invalid(f"Order {order.code} is not awaiting approval.", code="not_awaiting_approval")
@@ -451,7 +451,7 @@ def deny_order(order: Order, *, actor: Actor, send_email: bool = True, comment: 
     audit.log(actor, order, "order.denied", data={
         "comment": comment, "payments_canceled": canceled_payments, "email_sent": bool(send_email and order.email)})
     if send_email:
-        _mail(order, "order_denied", comment=comment)
+        queue_order_mail(order, "order_denied", comment=comment)
     return order
 
 
@@ -485,6 +485,6 @@ def resend_link(order: Order, *, actor: Actor) -> Order:
     """Email the buyer the link to their order page."""
     if not order.email:
         raise Invalid(f"Order {order.code} has no email address to send the link to.", code="no_email")
-    _mail(order, "order_link")
+    queue_order_mail(order, "order_link")
     audit.log(actor, order, "order.link_resent", data={"to": order.email})
     return order

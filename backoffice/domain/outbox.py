@@ -19,6 +19,9 @@ CUSTOMER = Customer.__tablename__
 RETRYABLE = (OutboxStatus.QUEUED, OutboxStatus.FAILED, OutboxStatus.KEPT)
 ERASED_RECIPIENT = "(erased)"
 ERASED_BODY = "The text of this mail was erased when the customer was anonymized.\n"
+ERASED_SUBJECT = "(erased)"
+#: mails whose subject staff wrote themselves: it may name the customer, so anonymizing erases it
+FREE_SUBJECT_TEMPLATES = ("staff_message",)
 
 
 def _allowed(teams: list[Team], organizer: Organizer, orders: Permission,
@@ -117,6 +120,8 @@ def erase_mails_about(obj) -> int:
     for mail in mails:
         mail.to = ERASED_RECIPIENT
         mail.body = ERASED_BODY
+        if mail.template in FREE_SUBJECT_TEMPLATES:
+            mail.subject = ERASED_SUBJECT
         mail.body_to_send = None
         if mail.status != OutboxStatus.SENT:
             mail.status = OutboxStatus.FAILED

@@ -15,6 +15,7 @@ class Permission(str, Enum):
     VIEW_CUSTOMERS = "can_view_customers"
     CHANGE_CUSTOMERS = "can_change_customers"
     MANAGE_EVENTS = "can_manage_events"
+    MANAGE_TEAM = "can_manage_team"
 
 
 # Changing something implies seeing it.

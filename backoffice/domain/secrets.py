@@ -104,3 +104,25 @@ def remove_block(position: OrderPosition, *, actor: Actor, block: str = ADMIN_BL
     audit.log(actor, position.order, "position.unblocked", data={
         "position": position.positionid, "block": block, "remaining": remaining})
     return position
+
+
+def regenerate_position_secret(position: OrderPosition, *, actor: Actor, seen_last_modified: str | None = None,
+                               now: datetime | None = None) -> OrderPosition:
+    """A new secret for one ticket (003's regenerate_secrets of an orderposition): the old one
+    goes to the event's revoked secrets. A blocked ticket stays blocked: old and new secret are
+    both in the event's blocked secrets, as for the whole order."""
+    now = now or utcnow()
+    position = _locked_position(position, seen_last_modified)
+    if position.canceled:
+        raise Invalid(f"Ticket {position.positionid} of order {position.order.code} is canceled: "
+                      "it has no secret to replace.", code="position_canceled")
+    event_id = position.order.event_id
+    old = position.secret
+    db.session.add(RevokedSecret(event_id=event_id, position_id=position.id, secret=old))
+    position.secret = codes.position_secret()
+    if position.blocked:
+        _set_secret_blocked(event_id, old, True, now)
+        _set_secret_blocked(event_id, position.secret, True, now)
+    audit.log(actor, position.order, "position.secret_regenerated", data={
+        "position": position.positionid, "blocked": bool(position.blocked)})
+    return position

@@ -43,7 +43,7 @@ def add_to_admin_team(user: User, organizer: Organizer) -> Team:
     if team is None:
         team = Team(organizer=organizer, name="Administrators", all_events=True,
                     can_view_orders=True, can_change_orders=True, can_view_customers=True,
-                    can_change_customers=True, can_manage_events=True)
+                    can_change_customers=True, can_manage_events=True, can_manage_team=True)
         db.session.add(team)
     if user not in team.members:
         team.members.append(user)

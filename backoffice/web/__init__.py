@@ -18,3 +18,10 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(outbox.bp)
+    from . import staff_account, teams
+    app.register_blueprint(teams.bp)
+    app.register_blueprint(staff_account.bp)
+    from . import tickets
+    app.register_blueprint(tickets.bp)
+    from . import compose
+    app.register_blueprint(compose.bp)

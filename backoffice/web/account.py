@@ -23,14 +23,14 @@ class SetPasswordForm(FlaskForm):
     repeat = PasswordField("Repeat the password")
 
 
-def _organizer(slug: str) -> Organizer:
+def organizer_or_404(slug: str) -> Organizer:
     organizer = db.session.scalar(select(Organizer).where(Organizer.slug == slug))
     if organizer is None:
         abort(404)
     return organizer
 
 
-def _page(template: str, status: int = 200, **context):
+def link_page(template: str, status: int = 200, **context):
     response = render_template(template, **context), status
     # the token is in the URL: it must not travel on to other sites in a Referer header
     return (*response, {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
@@ -38,11 +38,11 @@ def _page(template: str, status: int = 200, **context):
 
 @bp.route("/<organizer>/account/set-password/<token>", methods=["GET", "POST"])
 def set_password(organizer, token):
-    org = _organizer(organizer)
+    org = organizer_or_404(organizer)
     try:
         customer = customers.customer_for_token(org, token)
     except NotFound as e:
-        return _page("account/link_invalid.html", 404, organizer=org, message=e.message)
+        return link_page("account/link_invalid.html", 404, organizer=org, message=e.message)
     form = SetPasswordForm()
     error = None
     if form.validate_on_submit():
@@ -56,7 +56,7 @@ def set_password(organizer, token):
                 db.session.rollback()
                 error = e.message
             else:
-                return _page("account/password_set.html", organizer=org)
+                return link_page("account/password_set.html", organizer=org)
     status = 422 if error else 200
-    return _page("account/set_password.html", status, organizer=org, customer=customer, form=form, error=error,
+    return link_page("account/set_password.html", status, organizer=org, customer=customer, form=form, error=error,
                  min_length=customer_fields.MIN_PASSWORD_LENGTH)

@@ -387,3 +387,22 @@ def test_demo_data_is_in_the_search_index(demo_data):
     found = db.session.scalars(order_queries.orders_stmt(
         None, named.event.organizer_id, order_queries.OrderFilters(search=surname), "-datetime"))
     assert {o.id for o in found} == by_text
+
+
+def test_invoices_say_what_they_bill_and_cancellations_negate_them(demo_data):
+    """Every demo invoice has lines, an issuer and a recipient; the current invoice of an order
+    bills exactly its total, and a cancellation invoice is the negation of the one it cancels."""
+    from backoffice.domain import invoices
+    from backoffice.domain.models import Invoice
+    all_invoices = list(db.session.scalars(select(Invoice).options(selectinload(Invoice.lines))))
+    assert any(i.is_cancellation for i in all_invoices) and any(not i.is_cancellation for i in all_invoices)
+    by_id = {i.id: i for i in all_invoices}
+    for invoice in all_invoices:
+        assert invoice.lines and invoice.issuer == "Demo Events GmbH" and invoice.recipient, invoice.number
+        assert all(line.tax_value == demo.tax_included(line.gross_value, line.tax_rate) for line in invoice.lines)
+        if invoice.is_cancellation:
+            assert invoices.total(invoice) == -invoices.total(by_id[invoice.refers_id]), invoice.number
+    for order in _orders():
+        current = invoices.current_invoice(order)
+        if current is not None:
+            assert invoices.total(current) == order.total, order.code

@@ -117,6 +117,7 @@ def test_other_organizers_pages_are_404(app, browser, world):
     assert browser.get(f"/other/events/{other_event.slug}/").status_code == 404
     assert browser.get("/other/orders/").status_code == 404
     assert browser.get("/other/customers/").status_code == 404
+    assert browser.get("/other/team/").status_code == 404
     assert browser.get(f"/demo/events/{other_event.slug}/").status_code == 404
 
 
@@ -139,6 +140,16 @@ def test_user_without_customer_permission_gets_403(browser, world):
     assert browser.get("/demo/customers/").status_code == 403
     page = browser.get("/demo/").get_data(as_text=True)
     assert "Customers" not in page
+
+
+def test_only_who_may_manage_the_team_sees_the_team_pages(browser, world):
+    helper = factories.user("helper@example.org", org=world.organizer, can_manage_team=False)
+    db.session.commit()
+    browser.login(helper.email)
+    assert browser.get("/demo/team/").status_code == 403
+    assert browser.get("/demo/team/new").status_code == 403
+    assert browser.post("/demo/team/new", {"name": "Mine", "permissions": ["can_manage_team"]}).status_code == 403
+    assert "/demo/team/" not in browser.get("/demo/").get_data(as_text=True)
 
 
 def test_unknown_page_is_a_friendly_404(staff):

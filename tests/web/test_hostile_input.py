@@ -14,15 +14,17 @@ import dataclasses
 import html
 import re
 from datetime import timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.domain import customer_queries, customers
-from backoffice.domain.models import (Customer, CustomerTag, Event, InvoiceAddress, Item, LogEntry, Order,
-                                      OrderStatus, Organizer, OutboxEmail, OutboxStatus, utcnow)
+from backoffice.domain import api_tokens, customer_queries, customers
+from backoffice.domain.models import (ApiToken, Customer, CustomerTag, Event, InvoiceAddress, Item, LogEntry, Order,
+                                      OrderPayment, OrderRefund, OrderStatus, Organizer, OutboxEmail, OutboxStatus,
+                                      Team, User, utcnow)
 from backoffice.domain.order_queries import OrderFilters
 from backoffice.extensions import db
 from tests import factories
@@ -52,6 +54,7 @@ class Site:
     customer: Customer
     order: Order
     mail: OutboxEmail
+    team_values: dict
 
 
 def _order(event: Event, item: Item, **kw) -> Order:
@@ -67,9 +70,29 @@ def fresh_order(site: Site, endpoint: str) -> Order:
     kw = {"approve": dict(require_approval=True), "deny": dict(require_approval=True),
           "delete": dict(testmode=True), "mark_pending": dict(status=OrderStatus.PAID),
           "reactivate": dict(status=OrderStatus.CANCELED)}.get(name, {})
+    if name.startswith(("payment_", "refund_")):
+        kw = dict(status=OrderStatus.CANCELED, paid=True)
     order = _order(site.event, site.item, customer=site.customer, **kw)
+    if name.startswith(("payment_", "refund_")):
+        _add_money(order)
+    if name == "invoice_reissue":
+        from backoffice.domain import invoices
+        from backoffice.domain.audit import SYSTEM
+        invoices.create_invoice(order, actor=SYSTEM)
     db.session.commit()
     return order
+
+
+def _add_money(order: Order) -> None:
+    """Payment #1 confirmed (the factory's), #2 created; refund #1 created, #2 external; the
+    order is canceled, so the amount due for refund is offered too."""
+    confirmed = order.payments[0]
+    db.session.add(OrderPayment(order=order, local_id=2, state="created", amount=Decimal("10.00"),
+                                provider="banktransfer"))
+    for local_id, state in ((1, "created"), (2, "external")):
+        db.session.add(OrderRefund(order=order, local_id=local_id, state=state, amount=Decimal("5.00"),
+                                   provider="manual", payment=confirmed))
+    db.session.flush()
 
 
 def fresh_customer_for(organizer: Organizer) -> Customer:
@@ -79,6 +102,20 @@ def fresh_customer_for(organizer: Organizer) -> Customer:
     db.session.add(CustomerTag(organizer_id=organizer.id, customer_id=customer.id, name="vip"))
     db.session.flush()
     return customer
+
+
+def fresh_team_targets(organizer: Organizer) -> dict:
+    """A team with a member who holds the live invitation link (TOKEN), and an active API token."""
+    for user in db.session.scalars(select(User).where(User.password_token_hash.is_not(None))):
+        user.password_token_hash = None
+    member = factories.user(org=organizer, can_manage_team=False)
+    member.password_token_hash = api_tokens.token_hash(TOKEN)
+    member.password_token_expires = utcnow() + timedelta(days=1)
+    team = member.teams[0]
+    token = ApiToken(team=team, name="Hostile", token_hash=api_tokens.token_hash(f"token-{team.id}"))
+    db.session.add(token)
+    db.session.commit()
+    return dict(team_id=str(team.id), user_id=str(member.id), token_id=str(token.id))
 
 
 def fresh_customer(site: Site) -> Customer:
@@ -102,7 +139,7 @@ def site() -> Site:
                        status=OutboxStatus.FAILED)
     db.session.add(mail)
     db.session.commit()
-    return Site(organizer, event, item, customer, order, mail)
+    return Site(organizer, event, item, customer, order, mail, fresh_team_targets(organizer))
 
 
 @pytest.fixture
@@ -110,11 +147,13 @@ def admin(browser, site) -> Browser:
     return browser.login("far-admin@example.org")
 
 
-def url_values(site: Site, order: Order | None = None, customer: Customer | None = None) -> dict:
+def url_values(site: Site, order: Order | None = None, customer: Customer | None = None,
+               team_values: dict | None = None) -> dict:
     order = order or site.order
     customer = customer or site.customer
     return dict(organizer=site.organizer.slug, event=site.event.slug, code=order.code, secret=order.secret,
-                identifier=customer.identifier, mail_id=str(site.mail.id), token=TOKEN)
+                identifier=customer.identifier, mail_id=str(site.mail.id), token=TOKEN, local_id="1", positionid="1", invoice_id="1", output="pdf",
+                **(team_values or site.team_values))
 
 
 def build(rule, values: dict) -> str:
@@ -149,6 +188,8 @@ class FormParser(HTMLParser):
             self._form = {"method": (a.get("method") or "get").lower(), "action": a.get("action") or "",
                           "fields": {}}
             self.forms.append(self._form)
+        if self._form is not None and tag in ("button", "input") and a.get("formaction"):
+            self._form.setdefault("formactions", []).append(a["formaction"])
         if self._form is None or not a.get("name"):
             return
         fields = self._form["fields"]
@@ -176,6 +217,9 @@ class FormParser(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag == "form":
+            # a button's formaction sends the same fields elsewhere (e.g. a preview)
+            for action in self._form.pop("formactions", []) if self._form else []:
+                self.forms.append({**self._form, "action": action, "fields": dict(self._form["fields"])})
             self._form = None
         elif tag == "select":
             self._select = None
@@ -193,13 +237,19 @@ def harvest_forms(app, client: Browser, site: Site) -> tuple[dict[str, dict], di
     """The forms of the pages by the endpoint they are sent to: POST forms as field -> initial
     value, GET forms (filters, search) as the names of their fields."""
     pages = [f"/{site.organizer.slug}/events/conf/orders/", f"/{site.organizer.slug}/orders/",
+             f"/{site.organizer.slug}/events/conf/orders/new",
              f"/{site.organizer.slug}/customers/", f"/{site.organizer.slug}/customers/new",
              f"/{site.organizer.slug}/outbox/", f"/{site.organizer.slug}/outbox/{site.mail.id}/",
-             f"/{site.organizer.slug}/account/set-password/{TOKEN}", "/search?q=Hostile"]
+             f"/{site.organizer.slug}/account/set-password/{TOKEN}", "/search?q=Hostile",
+             f"/{site.organizer.slug}/team/", f"/{site.organizer.slug}/team/new",
+             f"/{site.organizer.slug}/team/{site.team_values['team_id']}/edit",
+             f"/{site.organizer.slug}/team/{site.team_values['team_id']}/delete",
+             f"/{site.organizer.slug}/team/join/{TOKEN}"]
     for endpoint in ("orders.approve", "orders.delete", "orders.mark_pending", "orders.reactivate",
-                     "orders.extend"):
+                     "orders.extend", "orders.payment_create", "orders.invoice_reissue"):
         order = fresh_order(site, endpoint)
         pages.append(f"/{site.organizer.slug}/events/conf/orders/{order.code}/")
+    pages.append(f"/{site.organizer.slug}/events/conf/orders/{fresh_order(site, 'orders.change_save').code}/change")
     identifier = site.customer.identifier
     pages += [f"/{site.organizer.slug}/customers/{identifier}/",
               f"/{site.organizer.slug}/customers/{identifier}/edit",
@@ -339,6 +389,8 @@ class Targets:
     def __init__(self, site: Site):
         self.site = site
         self.current: dict[str, tuple] = {}
+        #: the team, member and API token of a route of the team pages
+        self.team_values: dict[str, dict] = {}
 
     def get(self, endpoint: str) -> tuple[Order | None, Customer | None]:
         if endpoint not in self.current:
@@ -354,6 +406,9 @@ class Targets:
                 customer.password_token_hash = None
             db.session.commit()
             self.current[endpoint] = (None, fresh_customer(self.site))
+        elif endpoint.startswith(("teams.", "public_staff_account.")):
+            self.team_values[endpoint] = fresh_team_targets(self.site.organizer)
+            self.current[endpoint] = (None, None)
         else:
             self.current[endpoint] = (None, None)
 
@@ -386,10 +441,13 @@ def test_no_form_field_value_answers_5xx_and_refusals_change_nothing(app, admin,
                 data = dict(baseline)
                 if order is not None and "seen" in data:
                     data["seen"] = db.session.get(Order, order.id).last_modified.isoformat()
+                team_values = targets.team_values.get(rule.endpoint)
+                if team_values and "seen" in data:
+                    data["seen"] = db.session.get(Team, int(team_values["team_id"])).last_modified.isoformat()
                 data[name] = value
                 # mostly plain posts (a redirect is quick); every third one as htmx, whose
                 # refusals render the form again with the value and its message
-                response = send(admin, "POST", build(rule, url_values(site, order, customer)), data=data,
+                response = send(admin, "POST", build(rule, url_values(site, order, customer, team_values)), data=data,
                                 htmx=i % 3 == 0)
                 where = f"POST {rule.endpoint} {name}={value[:40]!r}"
                 problem = failure(response)

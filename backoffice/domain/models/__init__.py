@@ -4,7 +4,7 @@ from .customers import Customer, CustomerTag
 from .organizers import (Checkin, CheckinList, Event, Item, ItemVariation, Organizer, Question,
                          QuestionOption, Quota, Seat, SubEvent, TaxRule, Voucher, question_item,
                          quota_item, quota_variation)
-from .orders import (Answer, BlockedSecret, Invoice, InvoiceAddress, Order, OrderFee, OrderPayment,
+from .orders import (Answer, BlockedSecret, Invoice, InvoiceAddress, InvoiceLine, Order, OrderFee, OrderPayment,
                      OrderPosition, OrderRefund, OrderStatus, PaymentState, RefundState,
                      RevokedSecret, answer_option)
 from .staff import ApiToken, LoginFailure, Team, User, team_event, team_member

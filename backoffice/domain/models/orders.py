@@ -260,8 +260,35 @@ class Invoice(db.Model):
     refers_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
     date: Mapped[dt.date] = mapped_column(Date)
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the invoice said when it was issued (domain/invoices.py): an invoice is never edited,
+    # so later changes to the organizer, the address or the order do not reach it.
+    issuer: Mapped[str] = mapped_column(Text, default="", server_default="")
+    recipient: Mapped[str] = mapped_column(Text, default="", server_default="")
+    currency: Mapped[str] = mapped_column(String(3), default="", server_default="")
 
     order: Mapped[Order] = relationship(back_populates="invoices")
+    refers: Mapped["Invoice | None"] = relationship(remote_side=[id])
+    lines: Mapped[list["InvoiceLine"]] = relationship(back_populates="invoice", order_by="InvoiceLine.position")
+
+
+class InvoiceLine(db.Model):
+    """One line of an invoice: a ticket or a fee as it was invoiced (negated on a cancellation)."""
+    __tablename__ = "invoice_line"
+    __table_args__ = (UniqueConstraint("invoice_id", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text)
+    gross_value: Mapped[Decimal] = mapped_column(Money)
+    tax_rate: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    tax_value: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    tax_name: Mapped[str] = mapped_column(String(100), default="")
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+    @property
+    def net_value(self) -> Decimal:
+        return self.gross_value - self.tax_value
 
 
 class RevokedSecret(db.Model):

@@ -22,6 +22,10 @@ class Organizer(db.Model):
     name_scheme: Mapped[str] = mapped_column(String(20), default="full")
     locales: Mapped[list] = mapped_column(JSON, default=lambda: ["en", "de"])
     timezone: Mapped[str] = mapped_column(String(60), default="Europe/Berlin")
+    # The issuer printed on invoices; an empty name means the organizer's name.
+    invoice_issuer_name: Mapped[str | None] = mapped_column(String(200))
+    invoice_issuer_address: Mapped[str | None] = mapped_column(Text)
+    invoice_issuer_vat_id: Mapped[str | None] = mapped_column(String(255))
 
     events: Mapped[list["Event"]] = relationship(back_populates="organizer", order_by="Event.date_from")
 

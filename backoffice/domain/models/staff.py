@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
@@ -36,6 +37,9 @@ class User(UserMixin, db.Model):
     # part of the id kept in the session cookie: raising it (logout, new password) ends every
     # session of the user, also cookies copied before
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the one-time link of an invitation (sha256 of its token; the token is only in the mail)
+    password_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    password_token_expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     teams: Mapped[list["Team"]] = relationship(secondary=team_member, back_populates="members")
 
@@ -63,6 +67,9 @@ class Team(db.Model):
     can_view_customers: Mapped[bool] = mapped_column(Boolean, default=True)
     can_change_customers: Mapped[bool] = mapped_column(Boolean, default=False)
     can_manage_events: Mapped[bool] = mapped_column(Boolean, default=False)
+    can_manage_team: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # moved by every edit of the team itself: a form opened before is refused as stale
+    last_modified: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     organizer: Mapped[Organizer] = relationship()
     members: Mapped[list[User]] = relationship(secondary=team_member, back_populates="teams")
@@ -79,6 +86,7 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     team: Mapped[Team] = relationship(back_populates="tokens")
 

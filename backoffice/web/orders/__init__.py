@@ -46,4 +46,4 @@ def order_allows(order, action: str) -> bool:
     return action in orders.allowed_actions(order)
 
 
-from . import actions, detail, fields, lists  # noqa: E402,F401  (routes)
+from . import actions, change, create, detail, fields, invoices, lists, payments, positions, tickets  # noqa: E402,F401  (routes)

@@ -21,14 +21,14 @@ from ..listing import ListArgs
 from . import bp
 
 
-def _load(event: Event, code: str):
+def load_order(event: Event, code: str):
     order = order_queries.load_order_for_detail(event, code)
     if order is None:
         abort(404)
     return order
 
 
-def _context(order, **extra) -> dict:
+def page_context(order, **extra) -> dict:
     return dict(order=order, event=order.event, totals=orders.totals(order),
                 actions=orders.allowed_actions(order), likely=orders.likely_action(order),
                 seen=order.last_modified.isoformat(), entries=audit.history(order),
@@ -39,8 +39,8 @@ def _context(order, **extra) -> dict:
 @bp.get("/<organizer>/events/<event>/orders/<code>/")
 @require(Permission.VIEW_ORDERS)
 def detail(organizer, event, code):
-    order = _load(event, code)
-    return render_template("orders/detail.html", **_context(order))
+    order = load_order(event, code)
+    return render_template("orders/detail.html", **page_context(order))
 
 
 # --- actions -----------------------------------------------------------------------------------------
@@ -53,6 +53,7 @@ REGIONS = {
     "invoice_address": "orders/_invoice_address.html",
     "positions": "orders/_positions.html",
     "payments": "orders/_payments.html",
+    "invoices": "orders/_invoices.html",
     "mails": "orders/_mails.html",
 }
 FORCE_HINT = {"mark_paid": "mark it as paid", "extend": "extend it"}
@@ -75,8 +76,8 @@ def respond(event: Event, code: str, region: str, *, action: str, message: str |
         elif message:
             flash(message, "success")
         return redirect(url_for("orders.detail", organizer=event.organizer.slug, event=event.slug, code=code), 303)
-    order = _load(event, code)
-    context = _context(order, message=message, error=_error_message(error, action) if error else None,
+    order = load_order(event, code)
+    context = page_context(order, message=message, error=_error_message(error, action) if error else None,
                        error_action=action, error_field=getattr(error, "field", None),
                        error_fields=getattr(error, "errors", None) or {})
     html = render_template(REGIONS[region], **context)

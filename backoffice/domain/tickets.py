@@ -1,0 +1,189 @@
+"""Which tickets may be downloaded, by whom, and sending one ticket to its attendee (seed 003's
+order and order position downloads).
+
+Two audiences, one rule each:
+- Customers (the order's secret link, or an attendee's ticket link) get a ticket only when the
+  event has ticket downloads on and the order is paid, or pending while the event allows
+  downloads for pending orders and the order is not awaiting approval. Canceled tickets, add-ons
+  and products without admission have no ticket, and a blocked ticket is refused too (scanners
+  would refuse it at the door; the message tells the customer to contact the organizer).
+- Staff (who may view the order) may print every ticket that could still admit someone: not
+  canceled, an admission product, not an add-on, whatever the payment state or the event's
+  download setting, e.g. to hand it out at the box office.
+
+The ticket's secret is printed as its QR code: the PDF is the ticket itself, so only those who
+hold the order's secret link, the ticket's own link, or staff access ever get one.
+"""
+from __future__ import annotations
+
+import hmac
+
+from sqlalchemy import select
+
+from ..extensions import db
+from . import audit, orders, positions
+from .audit import Actor
+from .errors import Forbidden, Invalid, NotFound
+from .models import Event, Order, OrderPosition, OrderStatus, Organizer
+
+PDF = "pdf"
+#: the ticket outputs (003's `output`): their name and the file type they produce
+OUTPUTS = {PDF: "application/pdf"}
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+def ensure_output(output: str) -> str:
+    """The output's name; NotFound for outputs that do not exist (003: 404)."""
+    if output not in OUTPUTS:
+        shown = (output or "")[:40]
+        raise NotFound(f"There is no ticket output '{shown}'. Available: {', '.join(OUTPUTS)}.",
+                       code="output_not_found")
+    return output
+
+
+def order_refusal(order: Order, *, staff: bool = False) -> str | None:
+    """Why no ticket of `order` may be downloaded now, or None when its tickets may be."""
+    label, _style = orders.status_label(order)
+    if order.status == OrderStatus.CANCELED or orders.canceled_with_fee(order):
+        return f"Order {order.code} is {label}: its tickets are no longer valid."
+    if staff:
+        return None
+    event = order.event
+    if not event.ticket_download:
+        return f"Tickets for {event.name} cannot be downloaded yet. The organizer will tell you when they can."
+    if order.status == OrderStatus.PAID:
+        return None
+    if order.status == OrderStatus.EXPIRED:
+        return f"Order {order.code} expired without payment: its tickets cannot be downloaded."
+    if order.require_approval:
+        return (f"Order {order.code} is waiting for the organizer's approval: tickets can be downloaded "
+                "once it is approved.")
+    if not event.ticket_download_pending:
+        return f"Order {order.code} is not paid yet: tickets can be downloaded once the payment has arrived."
+    return None
+
+
+def position_refusal(position: OrderPosition, *, staff: bool = False) -> str | None:
+    """Why ticket `position` may not be downloaded now, or None when it may be."""
+    reason = order_refusal(position.order, staff=staff)
+    if reason is not None:
+        return reason
+    return _ticket_refusal(position, staff=staff)
+
+
+def _ticket_refusal(position: OrderPosition, *, staff: bool) -> str | None:
+    name = f"Ticket {position.positionid}"
+    if position.canceled:
+        return f"{name} was canceled: it is no longer valid."
+    if position.addon_to_id is not None:
+        parent = position.addon_to.positionid if position.addon_to is not None else None
+        to = f" to ticket {parent}" if parent is not None else ""
+        return (f"{name} ({position.item.name}) is an add-on{to}: it comes with that ticket and has no "
+                "ticket of its own.")
+    if not position.item.admission:
+        return f"{name} ({position.item.name}) does not admit anyone, so it has no ticket to download."
+    if position.blocked and not staff:
+        return f"{name} is blocked. Please contact the organizer."
+    return None
+
+
+def downloadable(position: OrderPosition, *, staff: bool = False) -> bool:
+    return position_refusal(position, staff=staff) is None
+
+
+def downloadable_positions(order: Order, *, staff: bool = False) -> list[OrderPosition]:
+    """The tickets of `order` the audience may download, in ticket order (none when the order
+    itself is refused)."""
+    if order_refusal(order, staff=staff) is not None:
+        return []
+    return [p for p in order.all_positions if _ticket_refusal(p, staff=staff) is None]
+
+
+def ensure_order_downloadable(order: Order, *, staff: bool = False) -> list[OrderPosition]:
+    """The tickets that go into the order's download; Forbidden (003: 403) with the reason when
+    there are none."""
+    reason = order_refusal(order, staff=staff)
+    if reason is not None:
+        raise Forbidden(reason, code="download_unavailable")
+    tickets = downloadable_positions(order, staff=staff)
+    if not tickets:
+        reasons = [_ticket_refusal(p, staff=staff) for p in order.all_positions]
+        detail = f" {reasons[0]}" if len(reasons) == 1 else ""
+        raise Forbidden(f"Order {order.code} has no ticket to download.{detail}", code="download_unavailable")
+    return tickets
+
+
+def ensure_position_downloadable(position: OrderPosition, *, staff: bool = False) -> OrderPosition:
+    reason = position_refusal(position, staff=staff)
+    if reason is not None:
+        raise Forbidden(reason, code="download_unavailable")
+    return position
+
+
+# --- the attendee's own link ------------------------------------------------------------------------
+
+def attendee_ticket_path(position: OrderPosition) -> str:
+    """The page of one ticket for its attendee: it holds the ticket's secret, so it shows that
+    ticket and nothing else of the order (not the buyer's page, not the other attendees)."""
+    event = position.order.event
+    return f"/{event.organizer.slug}/{event.slug}/ticket/{position.order.code}/{position.positionid}/{position.secret}/"
+
+
+def attendee_ticket_url(position: OrderPosition) -> str:
+    from ..mail import absolute_url
+    return absolute_url(attendee_ticket_path(position))
+
+
+def _order_at(organizer: str, event: str, code: str) -> Order | None:
+    return db.session.scalar(
+        select(Order).join(Event, Event.id == Order.event_id).join(Organizer, Organizer.id == Event.organizer_id)
+        .where(Organizer.slug == organizer, Event.slug == event, Order.code == code))
+
+
+def find_order_by_link(organizer: str, event: str, code: str, secret: str) -> Order:
+    """The order behind a customer's order link; NotFound for anything that does not match
+    exactly, the same for every part, so the answer reveals nothing about which part was wrong."""
+    order = _order_at(organizer, event, code)
+    if order is None or not hmac.compare_digest(order.secret.encode(), secret.encode()):
+        raise NotFound("There is no such order.", code="order_not_found")
+    return order
+
+
+def find_attendee_ticket(organizer: str, event: str, code: str, positionid: str, secret: str) -> OrderPosition:
+    """The ticket behind an attendee's ticket link (its own secret); NotFound, alike for every
+    part, when anything does not match exactly."""
+    missing = NotFound("There is no such ticket.", code="ticket_not_found")
+    order = _order_at(organizer, event, code)
+    if order is None:
+        raise missing
+    try:
+        position = positions.get_position(order, positionid)
+    except NotFound:
+        raise missing from None
+    if not hmac.compare_digest(position.secret.encode(), secret.encode()):
+        raise missing
+    return position
+
+
+# --- sending a ticket to its attendee -------------------------------------------------------------------
+
+def resend_ticket_link(position: OrderPosition, *, actor: Actor) -> OrderPosition:
+    """Email the attendee the link to their ticket. Refused when the ticket has no attendee email
+    or the attendee could not download it now (they would only find the refusal)."""
+    from ..mail import queue_mail
+    order = position.order
+    name = f"Ticket {position.positionid}"
+    if position.canceled:
+        raise Invalid(f"{name} was canceled: there is nothing to send.", code="position_canceled")
+    if not position.attendee_email:
+        raise Invalid(f"{name} has no attendee email address. Add one with 'Edit attendee' first.",
+                      code="no_attendee_email")
+    reason = position_refusal(position)
+    if reason is not None:
+        raise Invalid(f"{name} cannot be sent to its attendee now: {reason}", code="download_unavailable")
+    queue_mail(to=position.attendee_email, template="ticket_link", organizer_id=order.event.organizer_id, obj=order,
+               context=dict(order=order, event=order.event, position=position, url=attendee_ticket_url(position)))
+    audit.log(actor, order, "position.ticket_link_sent", data={"position": position.positionid,
+                                                               "to": position.attendee_email})
+    return position
