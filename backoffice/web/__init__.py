@@ -25,3 +25,5 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(tickets.bp)
     from . import compose
     app.register_blueprint(compose.bp)
+    from . import organizer_settings
+    app.register_blueprint(organizer_settings.bp)

@@ -21,7 +21,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.domain import api_tokens, customer_queries, customers
+from backoffice.domain import api_tokens, customer_queries, customers, organizer_settings
 from backoffice.domain.models import (ApiToken, Customer, CustomerTag, Event, InvoiceAddress, Item, LogEntry, Order,
                                       OrderPayment, OrderRefund, OrderStatus, Organizer, OutboxEmail, OutboxStatus,
                                       Team, User, utcnow)
@@ -244,7 +244,7 @@ def harvest_forms(app, client: Browser, site: Site) -> tuple[dict[str, dict], di
              f"/{site.organizer.slug}/team/", f"/{site.organizer.slug}/team/new",
              f"/{site.organizer.slug}/team/{site.team_values['team_id']}/edit",
              f"/{site.organizer.slug}/team/{site.team_values['team_id']}/delete",
-             f"/{site.organizer.slug}/team/join/{TOKEN}"]
+             f"/{site.organizer.slug}/team/join/{TOKEN}", f"/{site.organizer.slug}/settings/"]
     for endpoint in ("orders.approve", "orders.delete", "orders.mark_pending", "orders.reactivate",
                      "orders.extend", "orders.payment_create", "orders.invoice_reissue"):
         order = fresh_order(site, endpoint)
@@ -444,6 +444,8 @@ def test_no_form_field_value_answers_5xx_and_refusals_change_nothing(app, admin,
                 team_values = targets.team_values.get(rule.endpoint)
                 if team_values and "seen" in data:
                     data["seen"] = db.session.get(Team, int(team_values["team_id"])).last_modified.isoformat()
+                if rule.endpoint.startswith("organizer_settings.") and "seen" in data:
+                    data["seen"] = organizer_settings.version(db.session.get(Organizer, site.organizer.id))
                 data[name] = value
                 # mostly plain posts (a redirect is quick); every third one as htmx, whose
                 # refusals render the form again with the value and its message

@@ -1,0 +1,154 @@
+"""An organizer's own settings: its name, how people's names are asked, its time zone, and the
+issuer printed on invoices.
+
+The organizer row has no `last_modified`, so a form carries a version of what it showed: a hash
+of the editable values (`version`). A save whose version differs from the current one is refused
+as stale, so two people editing at once cannot silently overwrite each other. The organizer row
+is locked while saving. Every save that changes something is written to the organizer's history.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from functools import lru_cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from ..extensions import db
+from . import audit, tx
+from .audit import Actor
+from .errors import Conflict, FieldErrors, Invalid
+from .models import Organizer
+from .names import SCHEMES
+
+#: the editable fields, in the order the form shows them
+FIELDS = ("name", "name_scheme", "timezone", "invoice_issuer_name", "invoice_issuer_address",
+          "invoice_issuer_vat_id")
+LABELS = {
+    "name": "Name", "name_scheme": "Names of people", "timezone": "Time zone",
+    "invoice_issuer_name": "Issuer name", "invoice_issuer_address": "Issuer address",
+    "invoice_issuer_vat_id": "VAT ID",
+}
+SCHEME_LABELS = {"full": "One field: the full name", "given_family": "Two fields: given name and family name"}
+#: the column lengths (organizer model); the address is a text column, kept to what fits an invoice
+MAX_LENGTH = {"name": 200, "invoice_issuer_name": 200, "invoice_issuer_address": 1000,
+              "invoice_issuer_vat_id": 255}
+MULTILINE = {"invoice_issuer_address"}
+STALE_SETTINGS_MESSAGE = ("The organizer settings were changed by someone else since you opened the form. "
+                          "The values now saved are listed below; your entries are kept: save again to "
+                          "replace them.")
+
+
+def phrase(field: str) -> str:
+    """The field's label inside a sentence: "the issuer name", "the VAT ID"."""
+    label = LABELS[field]
+    return label if label.isupper() else label.lower()
+
+
+@lru_cache(maxsize=1)
+def timezones() -> frozenset[str]:
+    """Valid IANA zone names (read once: the list comes from the files of the zone database)."""
+    return frozenset(available_timezones())
+
+
+def current_values(organizer: Organizer) -> dict[str, str]:
+    return {field: getattr(organizer, field) or "" for field in FIELDS}
+
+
+def version(organizer: Organizer) -> str:
+    """What a form carries as `seen`: changes whenever any editable value does."""
+    encoded = json.dumps(current_values(organizer), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+# --- checking the values ---------------------------------------------------------------------------
+
+def _text(field: str, raw: Any, *, required: bool = False) -> str | None:
+    """A cleaned text value; None when empty and optional."""
+    label = phrase(field)
+    text = raw if isinstance(raw, str) else ""
+    if field in MULTILINE:
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        text = "\n".join(line.strip() for line in lines).strip()
+    else:
+        text = text.strip()
+    if not text:
+        if required:
+            raise Invalid(f"Enter the {label}.", code="required", field=field)
+        return None
+    if len(text) > MAX_LENGTH[field]:
+        raise Invalid(f"The {label} is too long: at most {MAX_LENGTH[field]:,} characters "
+                      f"(it has {len(text):,}).", code="too_long", field=field)
+    allowed = "\n" if field in MULTILINE else ""
+    bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") and c not in allowed), None)
+    if bad is not None:
+        where = "line breaks or control characters" if not allowed else "control characters"
+        raise Invalid(f"The {label} must not contain {where} (found U+{ord(bad):04X}).",
+                      code="control_character", field=field)
+    return text
+
+
+def _scheme(raw: Any) -> str:
+    if not isinstance(raw, str) or raw not in SCHEMES:
+        raise Invalid("Choose how names of people are asked: one field, or given and family name.",
+                      code="name_scheme_unknown", field="name_scheme")
+    return raw
+
+
+def _timezone(raw: Any) -> str:
+    zone = raw.strip() if isinstance(raw, str) else ""
+    if not zone:
+        raise Invalid("Enter a time zone, for example Europe/Berlin.", code="required", field="timezone")
+    if zone not in timezones():
+        shown = zone[:60] + ("…" if len(zone) > 60 else "")
+        shown = "".join(c if unicodedata.category(c) != "Cc" else "?" for c in shown)
+        raise Invalid(f"“{shown}” is not a known time zone: use a name like Europe/Berlin or America/New_York.",
+                      code="timezone_unknown", field="timezone")
+    return zone
+
+
+def clean_values(*, name: Any, name_scheme: Any, timezone: Any, invoice_issuer_name: Any,
+                 invoice_issuer_address: Any, invoice_issuer_vat_id: Any) -> dict[str, str | None]:
+    """The values to save; Invalid names every refused field at once."""
+    errors = FieldErrors()
+    values: dict[str, str | None] = {}
+    with errors.check("name"):
+        values["name"] = _text("name", name, required=True)
+    with errors.check("name_scheme"):
+        values["name_scheme"] = _scheme(name_scheme)
+    with errors.check("timezone"):
+        values["timezone"] = _timezone(timezone)
+    for field, raw in (("invoice_issuer_name", invoice_issuer_name),
+                       ("invoice_issuer_address", invoice_issuer_address),
+                       ("invoice_issuer_vat_id", invoice_issuer_vat_id)):
+        with errors.check(field):
+            values[field] = _text(field, raw)
+    errors.raise_if_any()
+    return values
+
+
+# --- saving ------------------------------------------------------------------------------------------
+
+def update_settings(organizer: Organizer, *, actor: Actor, name: Any, name_scheme: Any, timezone: Any,
+                    invoice_issuer_name: Any = None, invoice_issuer_address: Any = None,
+                    invoice_issuer_vat_id: Any = None, seen_last_modified: str | None) -> list[str]:
+    """Save the settings; returns the fields that changed (empty: nothing did).
+
+    `seen_last_modified` is the `version` the form showed; None skips the check (the system).
+    """
+    db.session.flush()
+    tx.lock(Organizer, organizer.id)  # also reads the row afresh
+    if seen_last_modified is not None and seen_last_modified != version(organizer):
+        raise Conflict(STALE_SETTINGS_MESSAGE, code="stale")
+    values = clean_values(name=name, name_scheme=name_scheme, timezone=timezone,
+                          invoice_issuer_name=invoice_issuer_name, invoice_issuer_address=invoice_issuer_address,
+                          invoice_issuer_vat_id=invoice_issuer_vat_id)
+    changed = [field for field in FIELDS if (getattr(organizer, field) or None) != values[field]]
+    if not changed:
+        return []
+    data = {field: {"old": getattr(organizer, field), "new": values[field]} for field in changed}
+    for field in changed:
+        setattr(organizer, field, values[field])
+    audit.log(actor, organizer, "organizer.settings_changed", data=data)
+    return changed
