@@ -1,5 +1,5 @@
-"""Taking an order at the box office with a real mouse: two tickets, paid now, and the order page
-with both tickets at the end."""
+"""Taking an order at the box office with a real mouse: two tickets, paid now, the order page with
+both tickets, and their PDF printed from there."""
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -8,6 +8,7 @@ from backoffice.domain.models import Order
 from backoffice.extensions import db
 from tests import factories
 from tests.browser.conftest import login, screenshot
+from tests.browser.test_ticket_downloads_browser import mouse_click, qr_codes
 
 
 def test_box_office_order_for_two_tickets_paid_now(page, live_server, world):
@@ -48,6 +49,11 @@ def test_box_office_order_for_two_tickets_paid_now(page, live_server, world):
     expect(page.locator("#position-2")).to_contain_text("Grace Hopper")
     assert order.status == "p" and [p.provider for p in order.payments] == ["boxoffice"]
     assert order.customer_id == cora_id
+
+    # and print them: one page per ticket, each QR code holding that ticket's secret
+    with page.expect_download() as download:
+        mouse_click(page, page.get_by_role("link", name="Download tickets (PDF)"))
+    assert qr_codes(download.value.path()) == [p.secret for p in order.all_positions]
     assert page.console_errors == []
 
 
