@@ -54,4 +54,5 @@ def screenshot(page, name: str) -> None:
     if os.environ.get("UPDATE_SCREENSHOTS") != "1":
         return
     DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / f"{name}.png"))
+    # caret="initial": hiding the caret injects a style, which the page's CSP rightly refuses
+    page.screenshot(path=str(DOCS / f"{name}.png"), caret="initial")
