@@ -38,9 +38,19 @@ def link_page(template: str, status: int = 200, **context):
 
 @bp.route("/<organizer>/account/set-password/<token>", methods=["GET", "POST"])
 def set_password(organizer, token):
-    org = organizer_or_404(organizer)
+    return password_link_view(organizer_or_404(organizer), token, find=customers.customer_for_token,
+                              save=customers.set_password_with_token, holder_name="customer",
+                              form_template="account/set_password.html", done_template="account/password_set.html",
+                              min_length=customer_fields.MIN_PASSWORD_LENGTH)
+
+
+def password_link_view(org, token: str, *, find, save, holder_name: str, form_template: str, done_template: str,
+                       min_length: int):
+    """A one-time link's page: opening it only shows the form (mail scanners that fetch links do
+    not use it up); setting the password spends it. `find(org, token)` gives who the link is for,
+    `save(organizer=, token=, password=)` sets the password. Customers' and staff links share it."""
     try:
-        customer = customers.customer_for_token(org, token)
+        holder = find(org, token)
     except NotFound as e:
         return link_page("account/link_invalid.html", 404, organizer=org, message=e.message)
     form = SetPasswordForm()
@@ -50,13 +60,12 @@ def set_password(organizer, token):
             error = "The two passwords are not the same."
         else:
             try:
-                customers.set_password_with_token(organizer=org, token=token, password=form.password.data)
+                save(organizer=org, token=token, password=form.password.data)
                 db.session.commit()
             except DomainError as e:
                 db.session.rollback()
                 error = e.message
             else:
-                return link_page("account/password_set.html", organizer=org)
-    status = 422 if error else 200
-    return link_page("account/set_password.html", status, organizer=org, customer=customer, form=form, error=error,
-                 min_length=customer_fields.MIN_PASSWORD_LENGTH)
+                return link_page(done_template, organizer=org, email=holder.email)
+    return link_page(form_template, 422 if error else 200, organizer=org, form=form, error=error,
+                     min_length=min_length, **{holder_name: holder})
