@@ -250,6 +250,9 @@ def customers_page(organizer: Organizer, f: CustomerFilters, number: int = 1, pe
     """One page of customers with the total count, or "more than 1,000" (paging.paginate_capped):
     an exact count of a search's matches or of a big organizer's customers reads them all."""
     stmt = customers_statement(organizer, f)
+    if f.query and not tx.is_sqlite():
+        # the page sorts every match anyway: count them in the same query (paging.paginate_counted)
+        return paging.paginate_counted(stmt, number, per_page)
     big = customers_statement(organizer, f, walk=True) if f.query and f.sort in WALKING_SORTS else None
     return paginate_capped(stmt, number, per_page, big=big, total=_search_count(organizer, f))
 

@@ -97,10 +97,22 @@ def customer_history(customer: Customer, limit: int = 200) -> list[LogEntry]:
 
 
 def organizer_tags(organizer: Organizer) -> list[str]:
-    """Every tag in use at this organizer (the tag list of 002), for autocomplete and filters."""
-    stmt = (select(CustomerTag.name).where(CustomerTag.organizer_id == organizer.id)
-            .distinct().order_by(CustomerTag.name))
-    return list(db.session.scalars(stmt))
+    """Every tag in use at this organizer (the tag list of 002), for autocomplete and filters.
+
+    On PostgreSQL a skip scan of the (organizer, name) index: each step asks for the next name
+    after the last one, so a few distinct tags cost a few index lookups, where `SELECT DISTINCT`
+    read every tag row (40,000 rows, 6 ms on every customer page at 50,000 customers). SQLite
+    skips through the index for DISTINCT by itself (0.1 ms; the recursive query 0.6 ms)."""
+    if tx.is_sqlite():
+        return list(db.session.scalars(select(CustomerTag.name).where(CustomerTag.organizer_id == organizer.id)
+                                       .distinct().order_by(CustomerTag.name)))
+    tag = CustomerTag.__table__.alias("next_tag")
+    first = select(func.min(CustomerTag.name).label("name")).where(CustomerTag.organizer_id == organizer.id)
+    names = first.cte("tag_names", recursive=True)
+    following = (select(func.min(tag.c.name)).where(tag.c.organizer_id == organizer.id, tag.c.name > names.c.name)
+                 .scalar_subquery())
+    names = names.union_all(select(following).where(names.c.name.is_not(None)))
+    return list(db.session.scalars(select(names.c.name).where(names.c.name.is_not(None)).order_by(names.c.name)))
 
 
 def _ensure_email_free(organizer: Organizer, email: str | None, customer_id: int | None = None) -> None:

@@ -125,3 +125,25 @@ def paginate_capped(stmt: Select, number: int = 1, per_page: int | None = None, 
         return _exact_page(stmt, count(stmt), number, per_page, scalars=True)
     return Page(items=items[:per_page], total=total, number=number, per_page=per_page, capped=True,
                 more=len(items) > per_page)
+
+
+def paginate_counted(stmt: Select, number: int = 1, per_page: int | None = None, cap: int | None = None) -> Page:
+    """Like paginate_capped, in one query: the page's rows carry `count(*) OVER ()`, the number of
+    rows before the LIMIT. For a PostgreSQL text search, whose page collects and sorts every
+    match anyway (the trigram index hands them out as one bitmap): the count and the page of
+    paginate_capped would read and recheck the same matches twice, each a round trip.
+    Not for plain lists, where the page stops after one page of an index but a count would not."""
+    per_page = per_page or PER_PAGE
+    cap = COUNT_CAP if cap is None else cap
+    number = max(1, number)
+    counted = stmt.add_columns(func.count().over().label("matches"))
+    rows = db.session.execute(counted.limit(per_page + 1).offset((number - 1) * per_page)).all()
+    if not rows and number > 1:
+        # past the end: the last page, as paginate shows it
+        return _exact_page(stmt, count(stmt), number, per_page, scalars=True)
+    total = rows[0][-1] if rows else 0
+    items = [row[0] for row in rows[:per_page]]
+    if total > cap:
+        return Page(items=items, total=cap + 1, number=number, per_page=per_page, capped=True,
+                    more=len(rows) > per_page)
+    return Page(items=items, total=total, number=number, per_page=per_page)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, select
+from sqlalchemy import Alias, Select, func, select, union
+from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -58,22 +59,26 @@ def quick_search(text: str, order_event_ids: list[int], customer_organizer_ids: 
     if not text:
         return results
     if order_event_ids:
-        results.orders = _quick_orders(text, order_event_ids, limit)
+        results.orders, matches = _quick_orders(text, order_event_ids, limit)
         results.exact_order = next((o for o in results.orders if o.code == text.upper()), None)
         if len(results.orders) >= limit:
-            results.more_orders = _more_orders(text, order_event_ids, results.orders, count_cap)
+            results.more_orders = _more_orders(text, order_event_ids, results.orders, count_cap, matches)
     if customer_organizer_ids:
-        results.customers = _quick_customers(text, customer_organizer_ids, limit)
+        results.customers, matches = _quick_customers(text, customer_organizer_ids, limit)
         results.exact_customer = next((c for c in results.customers if c.identifier == text.upper()), None)
         if len(results.customers) >= limit:
-            results.more_customers = _more_customers(text, customer_organizer_ids, results.customers, count_cap)
+            results.more_customers = _more_customers(text, customer_organizer_ids, results.customers, count_cap,
+                                                     matches)
     if results.empty:
         results.suggestions = _quick_suggestions(text, order_event_ids, customer_organizer_ids)
     return results
 
 
-def _more_orders(text: str, event_ids: list[int], shown: list[Order], cap: int) -> list[MoreResults]:
-    """Per organizer: the matches of the organizer-wide list, when it holds more than shown here."""
+def _more_orders(text: str, event_ids: list[int], shown: list[Order], cap: int,
+                 matches: int | None = None) -> list[MoreResults]:
+    """Per organizer: the matches of the organizer-wide list, when it holds more than shown here.
+    `matches`: all matches in `event_ids` when _quick_orders counted them (PostgreSQL), which is
+    the count when the events are one organizer's."""
     by_organizer: dict[int, list[int]] = {}
     for event_id, organizer_id in db.session.execute(
             select(Event.id, Event.organizer_id).where(Event.id.in_(event_ids)).order_by(Event.organizer_id)):
@@ -82,7 +87,9 @@ def _more_orders(text: str, event_ids: list[int], shown: list[Order], cap: int) 
     parts = one_word_parts(text)
     for organizer_id, ids in by_organizer.items():
         scope = (Order.event_id + 0).in_(ids)
-        if parts is None:
+        if matches is not None and len(by_organizer) == 1:
+            total = min(matches, cap + 1)
+        elif parts is None:
             total = search_index.capped_count(select(Order.id).where(scope, search_condition(text)), cap)
         else:
             total = len(ids_in_parts(Order, parts, scope, cap + 1))
@@ -91,13 +98,16 @@ def _more_orders(text: str, event_ids: list[int], shown: list[Order], cap: int) 
     return more
 
 
-def _more_customers(text: str, organizer_ids: list[int], shown: list[Customer], cap: int) -> list[MoreResults]:
+def _more_customers(text: str, organizer_ids: list[int], shown: list[Customer], cap: int,
+                    matches: int | None = None) -> list[MoreResults]:
     from .customer_queries import search_condition, word_id_selects
     more = []
     parts = one_word_parts(text, word_id_selects)
     for organizer_id in organizer_ids:
         scope = (Customer.organizer_id + 0) == organizer_id
-        if parts is None:
+        if matches is not None and len(organizer_ids) == 1:
+            total = min(matches, cap + 1)
+        elif parts is None:
             total = search_index.capped_count(select(Customer.id).where(scope, search_condition(text)), cap)
         else:
             total = len(ids_in_parts(Customer, parts, scope, cap + 1))
@@ -155,9 +165,9 @@ def _quick_suggestions(text: str, event_ids: list[int], organizer_ids: list[int]
     return sorted(unique, key=lambda n: -search_index.similarity(text, n))[:search_index.SUGGESTIONS]
 
 
-def _quick_orders(text: str, event_ids: list[int], limit: int) -> list[Order]:
+def _quick_orders(text: str, event_ids: list[int], limit: int) -> tuple[list[Order], int | None]:
     """The latest orders the order list's search finds (newest first), an order with exactly this
-    code before them."""
+    code before them; and how many orders match when that was counted on the way (else None)."""
     # Latest by id, not by date: the table is read backwards in storage order and the scan stops
     # after `limit` matches (walking the date index instead costs a random read per order, a
     # second at 100,000 orders when little matches). `event_id + 0` keeps the event index out.
@@ -168,20 +178,51 @@ def _quick_orders(text: str, event_ids: list[int], limit: int) -> list[Order]:
     if exact is not None and _only_a_code(text):
         # A code typed alone is the order the caller means (codes are unique in an event); reading
         # every name and email for the same five characters would cost the whole scan.
-        return [exact]
+        return [exact], None
     parts = one_word_parts(text)
+    matches = None
     if parts is None:
         # the ids first: joining the event, address and customer before the LIMIT would join
         # every match (PostgreSQL does, 2,000 orders for a common name at 100,000)
-        ids = list(db.session.scalars(select(Order.id).where(in_events, search_condition(text))
-                                      .order_by(Order.id.desc()).limit(limit)))
+        ids, matches = _latest_counted(Order, text, order_word_ids, in_events, limit)
     else:
         ids = latest_in_parts(Order, parts, in_events, limit)
     stmt = select(Order).where(Order.id.in_(ids)).options(*loading)
     orders = sorted(db.session.scalars(stmt).unique(), key=lambda o: o.datetime, reverse=True)
     if exact is None:
-        return orders
-    return [exact, *[o for o in orders if o.id != exact.id]][:limit]
+        return orders, matches
+    return [exact, *[o for o in orders if o.id != exact.id]][:limit], matches
+
+
+def _latest_counted(model, text: str, word_selects, scope, limit: int) -> tuple[list[int], int | None]:
+    """The `limit` latest ids of the search's matches within `scope`, and on PostgreSQL how many
+    match: its trigram index hands out every match as one bitmap anyway, so `count(*) OVER ()`
+    in the same query saves the "Show all N" count a second lookup and recheck of them."""
+    from .customer_queries import search_condition as customer_condition
+    condition = (search_condition if model is Order else customer_condition)(text)
+    if tx.is_sqlite():
+        stmt = select(model.id).where(scope, condition).order_by(model.id.desc()).limit(limit)
+        return list(db.session.scalars(stmt)), None
+    typed = words(text)
+    if len(typed) == 1:
+        # one word: the scope checked inside each lookup, on the row the index lookup read
+        # anyway, instead of looking every match up again by id (2,000 for a common name)
+        found = union(*[_scoped(model, part, scope) for part in word_selects(typed[0])]).subquery()
+        ids = list(found.c)[0]
+        stmt = select(ids, func.count().over()).order_by(ids.desc())
+    else:
+        stmt = select(model.id, func.count().over()).where(scope, condition).order_by(model.id.desc())
+    rows = db.session.execute(stmt.limit(limit)).all()
+    return [row[0] for row in rows], (rows[0][1] if rows else 0)
+
+
+def _scoped(model, part: Select, scope) -> Select:
+    """`part` (a select of ids) restricted to `scope`: in its own WHERE when it reads the model's
+    table under another name, else by looking its ids up."""
+    froms = part.get_final_froms()
+    if len(froms) == 1 and isinstance(froms[0], Alias) and froms[0].element is model.__table__:
+        return part.where(ClauseAdapter(froms[0]).traverse(scope))
+    return select(model.id).where(model.id.in_(part), scope)
 
 
 def _only_a_code(text: str) -> bool:
@@ -190,9 +231,9 @@ def _only_a_code(text: str) -> bool:
     return text.isascii() and text.isalnum() and any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
 
 
-def _quick_customers(text: str, organizer_ids: list[int], limit: int) -> list[Customer]:
+def _quick_customers(text: str, organizer_ids: list[int], limit: int) -> tuple[list[Customer], int | None]:
     """The customers the customer list's search finds: the exact identifier first, then the
-    latest `limit` matches, shown by name."""
+    latest `limit` matches, shown by name; and how many match when counted on the way."""
     from .customer_queries import search_condition, word_id_selects
     # Latest by id, as for orders: the matches are taken newest first and the query stops after
     # `limit` of them, where sorting by name would read and sort every match (10,000 for a
@@ -201,13 +242,13 @@ def _quick_customers(text: str, organizer_ids: list[int], limit: int) -> list[Cu
     exact = db.session.scalars(select(Customer).where(in_organizers, Customer.identifier == text.upper())
                                .options(joinedload(Customer.organizer)).limit(1)).first() if len(text) <= 16 else None
     parts = one_word_parts(text, word_id_selects)
+    matches = None
     if parts is None:
-        ids = list(db.session.scalars(select(Customer.id).where(in_organizers, search_condition(text))
-                                      .order_by(Customer.id.desc()).limit(limit)))
+        ids, matches = _latest_counted(Customer, text, word_id_selects, in_organizers, limit)
     else:
         ids = latest_in_parts(Customer, parts, in_organizers, limit)
     stmt = select(Customer).where(Customer.id.in_(ids)).options(joinedload(Customer.organizer))
     found = sorted(db.session.scalars(stmt), key=lambda c: ((c.name_cached or "").casefold(), c.id))
     if exact is None:
-        return found
-    return [exact, *[c for c in found if c.id != exact.id]][:limit]
+        return found, matches
+    return [exact, *[c for c in found if c.id != exact.id]][:limit], matches
