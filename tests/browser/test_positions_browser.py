@@ -124,3 +124,31 @@ def test_clicks_land_on_the_row_they_were_meant_for(page, live_server, world):
     assert [t[4] for t in final] == [False, False, False, True]
     assert [t[3] for t in final] == [t[3] for t in before]
     assert page.console_errors == []
+
+
+def test_a_blocked_ticket_shows_on_the_blocked_secrets_page_until_unblocked(page, live_server, world):
+    """What scanners read: block on the order page, find it on the event's blocked secrets, follow
+    its link back, unblock, and the page says the secret is no longer blocked."""
+    order_id, code = open_order(page, live_server, world, count=2)
+    secret = tickets(order_id)[1][3]
+    row = menu(page, 2)
+    mouse_click(page, row.get_by_role("button", name="Block ticket"))
+    expect(page.locator("#position-message")).to_contain_text("Ticket 2 blocked")
+
+    page.goto(f"{live_server}/demo/events/conf/secrets/blocked/")
+    listed = page.locator("tr.secret-row")
+    expect(listed).to_have_count(1)
+    expect(listed).to_contain_text(secret[:8])
+    expect(listed).to_contain_text("blocked")
+    mouse_click(page, listed.get_by_role("link", name=f"{code}-2"))
+    page.wait_for_url(f"**/orders/{code}/#position-2")
+
+    row = menu(page, 2)
+    mouse_click(page, row.get_by_role("button", name="Unblock ticket"))
+    expect(page.locator("#position-message")).to_contain_text("Ticket 2 unblocked.")
+    page.goto(f"{live_server}/demo/events/conf/secrets/blocked/")
+    expect(page.locator("tr.secret-row")).to_contain_text("unblocked")
+    page.locator("#filter-blocked").select_option("true")
+    expect(page.locator("#secrets-empty")).to_contain_text("No blocked secrets match")
+    assert [t[1] for t in tickets(order_id)] == [None, None]
+    assert page.console_errors == []
