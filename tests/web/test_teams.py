@@ -21,6 +21,8 @@ def text(response) -> str:
 
 
 def admin_team(world) -> Team:
+    # read anew: the request may have changed members behind collections this session loaded
+    db.session.expire_all()
     return db.session.scalar(select(Team).where(Team.organizer_id == world.organizer.id))
 
 
