@@ -21,9 +21,10 @@ def text(response) -> str:
 
 
 def admin_team(world) -> Team:
-    # read anew: the request may have changed members behind collections this session loaded
-    db.session.expire_all()
-    return db.session.scalar(select(Team).where(Team.organizer_id == world.organizer.id))
+    """The team world.admin was put in: the organizer's first team (a test may add others, and
+    without an order the database may return any of them)."""
+    db.session.expire_all()  # the request may have changed members this session had loaded
+    return db.session.scalar(select(Team).where(Team.organizer_id == world.organizer.id).order_by(Team.id))
 
 
 def log_count() -> int:
