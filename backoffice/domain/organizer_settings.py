@@ -8,8 +8,6 @@ is locked while saving. Every save that changes something is written to the orga
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import unicodedata
 from functools import lru_cache
 from typing import Any
@@ -21,6 +19,7 @@ from .audit import Actor
 from .errors import Conflict, FieldErrors, Invalid
 from .models import Organizer
 from .names import SCHEMES
+from .versions import version_of
 
 #: the editable fields, in the order the form shows them
 FIELDS = ("name", "name_scheme", "timezone", "invoice_issuer_name", "invoice_issuer_address",
@@ -58,8 +57,7 @@ def current_values(organizer: Organizer) -> dict[str, str]:
 
 def version(organizer: Organizer) -> str:
     """What a form carries as `seen`: changes whenever any editable value does."""
-    encoded = json.dumps(current_values(organizer), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    return version_of(current_values(organizer))
 
 
 # --- checking the values ---------------------------------------------------------------------------

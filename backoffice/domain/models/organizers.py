@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import (JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text,
                         UniqueConstraint)
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
@@ -26,6 +28,9 @@ class Organizer(db.Model):
     invoice_issuer_name: Mapped[str | None] = mapped_column(String(200))
     invoice_issuer_address: Mapped[str | None] = mapped_column(Text)
     invoice_issuer_vat_id: Mapped[str | None] = mapped_column(String(255))
+    #: what new events start with
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
+    default_locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
 
     events: Mapped[list["Event"]] = relationship(back_populates="organizer", order_by="Event.date_from")
 
@@ -51,6 +56,14 @@ class Event(db.Model):
     payment_providers: Mapped[list] = mapped_column(
         JSON, default=lambda: ["manual", "banktransfer", "boxoffice", "free"])
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the language mails fall back to; `locales` are the ones offered (None: just `locale`)
+    locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    locales: Mapped[list | None] = mapped_column(JSON)
+    #: new orders wait for a person to approve them
+    require_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    has_seating: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    attendee_names_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    attendee_emails_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     organizer: Mapped[Organizer] = relationship(back_populates="events")
     items: Mapped[list["Item"]] = relationship(back_populates="event", order_by="Item.position")
@@ -95,9 +108,12 @@ class Item(db.Model):
     validity_fixed_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     validity_fixed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     validity_dynamic_days: Mapped[int | None] = mapped_column(Integer)
+    #: an add-on sold only with this item; None with `is_addon` means with any admission item
+    addon_of_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
 
     event: Mapped[Event] = relationship(back_populates="items")
     tax_rule: Mapped[TaxRule | None] = relationship()
+    addon_of: Mapped["Item | None"] = relationship(remote_side=[id])
     variations: Mapped[list["ItemVariation"]] = relationship(back_populates="item", order_by="ItemVariation.position")
 
 
@@ -156,10 +172,13 @@ class Question(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
     identifier: Mapped[str] = mapped_column(String(190))
     question: Mapped[str] = mapped_column(Text)
-    # pretix types: N number, S text, T multiline, B yes/no, C one choice, M several, D date
+    # pretix types: N number, S text, T multiline, B yes/no, C one choice, M several, D date,
+    # EM email, TEL phone, CC country
     type: Mapped[str] = mapped_column(String(5), default="S")
     required: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    #: a question orders answered cannot be deleted, only deactivated
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
     options: Mapped[list["QuestionOption"]] = relationship(back_populates="question", order_by="QuestionOption.position")
     items: Mapped[list[Item]] = relationship(secondary=question_item)

@@ -40,6 +40,8 @@ class User(UserMixin, db.Model):
     # the one-time link of an invitation (sha256 of its token; the token is only in the mail)
     password_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     password_token_expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the language of the back office for this user; None: the browser's choice
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     teams: Mapped[list["Team"]] = relationship(secondary=team_member, back_populates="members")
 
