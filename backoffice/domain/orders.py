@@ -119,6 +119,16 @@ def status_label(order: Order) -> tuple[str, str]:
     return label, label
 
 
+def paid_in_full(order: Order, extra: Decimal = ZERO) -> bool:
+    """The one rule by which money makes an order paid: a pending or expired order (not waiting
+    for approval) whose payments, with `extra` about to be confirmed, cover what it owes. Some
+    money must have come in: an order reduced to nothing is not "paid" by no payment."""
+    if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED) or order.require_approval:
+        return False
+    t = totals(order)
+    return t.net_paid + extra > ZERO and t.open - extra <= ZERO
+
+
 def payment_refund_sum(order: Order) -> Decimal:
     t = totals(order)
     return t.paid - t.refunded

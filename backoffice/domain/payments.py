@@ -130,20 +130,13 @@ def _clean_info(info: Any) -> dict:
     return {"info": text} if text else {}
 
 
-def _fully_paid(order: Order, extra: Decimal = ZERO) -> bool:
-    """Whether a pending or expired order is paid once `extra` more is received."""
-    if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED) or order.require_approval:
-        return False
-    return orders.totals(order).open - extra <= ZERO
-
-
 def _settle(order: Order, extra: Decimal, force: bool) -> str | None:
     """Before `extra` is confirmed: the status the order gets from it (None: unchanged).
 
     Refuses (nothing changed yet) when an expired order would be paid but its tickets no
     longer fit in quotas and seats, unless `force`.
     """
-    if not _fully_paid(order, extra):
+    if not orders.paid_in_full(order, extra):
         return None
     if order.status == OrderStatus.EXPIRED:
         ensure_available(order.event_id, needs_of(order), force=force, exclude_order_id=order.id)

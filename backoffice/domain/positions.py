@@ -18,7 +18,7 @@ from .audit import Actor
 from .availability import Need, ensure_available
 from .errors import FieldErrors, Invalid, NotFound
 from .models import Event, Item, ItemVariation, Order, OrderPosition, OrderStatus, Seat, SubEvent, utcnow
-from .orders import ZERO, begin_change, canceled_with_fee, new_deadline, payment_refund_sum
+from .orders import ZERO, begin_change, canceled_with_fee, new_deadline, paid_in_full, payment_refund_sum
 from .position_fields import (apply_changes, clean_attendee, clean_text, ensure_changeable, questions_by_item,
                               questions_for, store_answers, update_position)
 
@@ -64,8 +64,7 @@ def settle_status(order: Order, now: datetime) -> str | None:
         order.status = OrderStatus.PENDING
         order.expires = new_deadline(order, now)
         return OrderStatus.PENDING
-    if (order.status == OrderStatus.PENDING and not order.require_approval and paid > ZERO
-            and paid >= order.total):
+    if order.status == OrderStatus.PENDING and paid_in_full(order):
         order.status = OrderStatus.PAID
         return OrderStatus.PAID
     return None

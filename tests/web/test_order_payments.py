@@ -246,6 +246,20 @@ def test_create_refund_too_high_is_refused_next_to_its_form(staff, world):
     assert fingerprint(order) == before
 
 
+@pytest.mark.parametrize("effect", ["delete", "Cancel", " keep x", "<script>x</script>"])
+def test_create_refund_with_an_unknown_order_effect_is_refused_not_read_as_keep(staff, world, effect):
+    order = factories.order(world.event, [world.ticket], status=P)
+    db.session.commit()
+    before = fingerprint(order)
+    response = staff.post(url(order, "refunds/"), {"seen": seen(order), "amount": "10", "payment": "1",
+                                                   "order_effect": effect}, htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Choose what happens to the order" in region(html, "form-refund_create")
+    assert "<script>x</script>" not in html
+    assert fingerprint(order) == before
+
+
 # --- the amount due for refund ----------------------------------------------------------------------
 
 def test_canceled_paid_order_offers_refund_of_the_amount_due_split_over_payments(staff, world):

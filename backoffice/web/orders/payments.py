@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, request
 
 from ...domain import payments, refunds
-from ...domain.errors import NotFound
+from ...domain.errors import Invalid, NotFound
 from ...domain.models import OrderStatus
 from ...domain.providers import PROVIDERS
 from ..access import current_actor
@@ -129,9 +129,13 @@ ORDER_EFFECTS = {"keep": (False, False), "cancel": (True, False), "pending": (Fa
 
 @action_route("refunds/")
 def refund_create(organizer, event, code):
-    mark_canceled, mark_pending = ORDER_EFFECTS.get(_form("order_effect") or "keep", (False, False))
-
     def change(order):
+        effect = _form("order_effect") or "keep"
+        if effect not in ORDER_EFFECTS:
+            # an unknown choice is not quietly read as "keep": the person meant something else
+            raise Invalid("Choose what happens to the order: keep it, cancel it or set it to pending.",
+                          code="invalid_choice", field="order_effect")
+        mark_canceled, mark_pending = ORDER_EFFECTS[effect]
         refund = refunds.create_refund(
             order, actor=current_actor(), amount=_form("amount"), state=_form("state") or "created",
             source=_form("source") or "admin", payment=_form("payment") or None, comment=_form("comment"),
