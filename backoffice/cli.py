@@ -1,4 +1,4 @@
-"""`flask` commands: staff admins, demo data, the mail outbox."""
+"""`flask` commands: staff admins, demo data, the mail outbox, periodic work."""
 from __future__ import annotations
 
 import getpass
@@ -65,3 +65,14 @@ def register_cli(app: Flask) -> None:
         """Deliver queued mails that are due (run from cron when MAIL_SERVER is set)."""
         from .mail import deliver
         click.echo(f"{deliver()} mail(s) sent.")
+
+    @app.cli.command("periodic")
+    def periodic_work():
+        """Expire overdue orders, forget expired password links, send due mails (cron, every few
+        minutes; safe on several servers at once)."""
+        from .domain import periodic
+        from .mail import deliver, delivery_enabled
+        result = periodic.run()
+        sent = deliver()
+        mails = f"{sent} mail(s) sent" if delivery_enabled() else "mail delivery off (no MAIL_SERVER)"
+        click.echo(f"{result.expired} order(s) expired, {result.links_purged} password link(s) purged, {mails}.")
