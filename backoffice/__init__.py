@@ -36,6 +36,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .domain import changes, models, search_index  # noqa: F401  (tables; last_modified and search hooks)
     from . import mail  # noqa: F401  (registers after-commit delivery)
+    from . import request_log
+    request_log.init_app(app)  # first, so that even refused requests are timed and logged
     from .web import register_web
     register_web(app)
     from .cli import register_cli

@@ -42,3 +42,6 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
         self.MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+        # request log lines: "text" or "json" (one JSON object per line, for log collectors)
+        self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+        self.SLOW_REQUEST_MS = float(os.environ.get("SLOW_REQUEST_MS", "1000"))

@@ -27,3 +27,5 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(compose.bp)
     from . import organizer_settings
     app.register_blueprint(organizer_settings.bp)
+    from . import health
+    app.register_blueprint(health.bp)
