@@ -1,4 +1,4 @@
-"""`flask` commands: staff admins, demo data, the mail outbox, periodic work."""
+"""`flask` commands: staff admins, demo data, the mail outbox, periodic work, backups."""
 from __future__ import annotations
 
 import getpass
@@ -76,3 +76,27 @@ def register_cli(app: Flask) -> None:
         sent = deliver()
         mails = f"{sent} mail(s) sent" if delivery_enabled() else "mail delivery off (no MAIL_SERVER)"
         click.echo(f"{result.expired} order(s) expired, {result.links_purged} password link(s) purged, {mails}.")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    def backup_command(path):
+        """Write a consistent copy of the database to PATH (safe while the server runs)."""
+        from .backup import BackupError, backup, database_label
+        try:
+            backup(path)
+        except BackupError as e:
+            raise click.ClickException(str(e))
+        click.echo(f"Backed up {database_label()} to {path}.")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    @click.option("--force", is_flag=True, help="Replace a database that holds data.")
+    def restore_command(path, force):
+        """Replace the database's content with the backup at PATH (stop the servers first)."""
+        from .backup import BackupError, database_label, restore
+        try:
+            restore(path, force=force)
+        except BackupError as e:
+            raise click.ClickException(str(e))
+        click.echo(f"Restored {path} into {database_label()}. Run `flask db upgrade` if the backup is older "
+                   f"than this version.")
