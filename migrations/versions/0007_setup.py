@@ -41,6 +41,13 @@ def upgrade():
 
 
 def downgrade():
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    if sqlite:
+        # SQLite drops these columns by rebuilding the table; with rows elsewhere referring to it
+        # that needs foreign keys off, which SQLite allows only between transactions
+        op.execute('COMMIT')
+        op.execute('PRAGMA foreign_keys=OFF')
+        op.execute('BEGIN')
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_column('locale')
 
@@ -52,7 +59,7 @@ def downgrade():
         batch_op.drop_column('currency')
 
     with op.batch_alter_table('item', schema=None) as batch_op:
-        if op.get_bind().dialect.name != 'sqlite':  # SQLite's rebuild leaves the inline key out
+        if not sqlite:  # SQLite's rebuild leaves the inline key out
             batch_op.drop_constraint('fk_item_addon_of_id_item', type_='foreignkey')
         batch_op.drop_column('addon_of_id')
 
@@ -63,4 +70,7 @@ def downgrade():
         batch_op.drop_column('require_approval')
         batch_op.drop_column('locales')
         batch_op.drop_column('locale')
-
+    if sqlite:
+        op.execute('COMMIT')
+        op.execute('PRAGMA foreign_keys=ON')
+        op.execute('BEGIN')
