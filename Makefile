@@ -8,7 +8,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite venv dev-deps chromium fonts screenshots bench clean
+.PHONY: run test test-sqlite venv dev-deps chromium fonts screenshots bench soak clean
 
 $(BIN)/flask: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ test-sqlite: dev-deps
 # Refresh the README's screenshots in docs/ from the browser tests.
 screenshots: dev-deps
 	UPDATE_SCREENSHOTS=1 TEST_DATABASE=sqlite $(BIN)/pytest -q -n 0 tests/browser
+
+# Two servers on one PostgreSQL under load, then the invariants (scripts/soak.py); not in `make test`,
+# which runs a 30-second version under CI=true.
+soak: dev-deps
+	$(BIN)/python scripts/soak.py --seconds $(or $(SECONDS),120) --clients $(or $(CLIENTS),8) --orders $(or $(N),2000)
 
 # Page times over real HTTP on demo data of N orders (docs/performance.md); not part of `make test`.
 # SQLite in /tmp/backoffice-bench-N unless DATABASE_URL is set; BENCH_DIR picks another folder.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole suite, once on SQLite and once on PostgreSQL.
+# The whole suite, once on SQLite and once on PostgreSQL; under CI=true also a short soak run.
 # Without a PostgreSQL server the second run is skipped loudly; under CI=true that is a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,11 @@ then
   echo "=== Test suite on PostgreSQL ($PG_URL) ==="
   TEST_DATABASE=postgresql TEST_POSTGRES_URL="$PG_URL" $BIN/pytest -n "$WORKERS" -q "$@"
   pg_rc=$?
+  if [ "${CI:-}" = "true" ] && [ "$pg_rc" = 0 ]; then
+    echo "=== Soak: two servers on one PostgreSQL, 30 s (make soak runs longer) ==="
+    SOAK_DATABASE_URL="${PG_URL%/*}/backoffice_soak" $BIN/python scripts/soak.py --seconds 30 --orders 300
+    pg_rc=$?
+  fi
 else
   echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
   echo "!!! No PostgreSQL answers at $PG_URL: the PostgreSQL run is SKIPPED. !!!"
