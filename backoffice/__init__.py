@@ -36,6 +36,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .domain import changes, models, search_index  # noqa: F401  (tables; last_modified and search hooks)
     from . import mail  # noqa: F401  (registers after-commit delivery)
+    if app.config.get("TRUST_PROXY"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["TRUST_PROXY"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     from . import request_log
     request_log.init_app(app)  # first, so that even refused requests are timed and logged
     from .web import register_web

@@ -45,3 +45,6 @@ class Config:
         # request log lines: "text" or "json" (one JSON object per line, for log collectors)
         self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
         self.SLOW_REQUEST_MS = float(os.environ.get("SLOW_REQUEST_MS", "1000"))
+        # how many reverse proxies (nginx) stand in front: their X-Forwarded-For/-Proto are then
+        # believed, so login throttling counts the client's address, not the proxy's. 0: none.
+        self.TRUST_PROXY = int(os.environ.get("TRUST_PROXY", "0"))

@@ -90,3 +90,26 @@ def test_a_crash_shows_a_reference_but_no_traceback_and_logs_the_traceback(app, 
     logged = "\n".join(r.getMessage() + (str(r.exc_info[1]) if r.exc_info else "") for r in caplog.records)
     assert "secret internals" in logged
     assert "GET /login 500" in logged
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(app):
+    from backoffice import create_app
+    from flask import request
+
+    seen = {}
+    for trust in (0, 1):
+        proxied = create_app({"TESTING": True, "TRUST_PROXY": trust,
+                              "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                              "INSTANCE_PATH": app.config["INSTANCE_PATH"], "SECRET_KEY": "test-secret"})
+
+        @proxied.before_request
+        def remember():
+            seen[trust] = (request.remote_addr, request.scheme)
+
+        with proxied.app_context():
+            proxied.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.7",
+                                                           "X-Forwarded-Proto": "https"})
+            db.session.remove()
+    # without trust a client could pretend to be anyone and escape the login throttle
+    assert seen[0] == ("127.0.0.1", "http")
+    assert seen[1] == ("203.0.113.7", "https")
