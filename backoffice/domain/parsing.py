@@ -27,8 +27,11 @@ from .errors import Invalid
 
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2999, 12, 31)
-MAX_ID = 2**63 - 1
-MIN_INTEGER = -(2**63)
+# Whole-number columns (ids too) are 32-bit INTEGER on PostgreSQL: a bigger number would reach
+# the database and fail there ("integer out of range") instead of being refused here.
+MAX_INTEGER = 2**31 - 1
+MIN_INTEGER = -(2**31)
+MAX_ID = MAX_INTEGER
 AMOUNT_DIGITS = 10
 AMOUNT_PLACES = 2
 MAX_AMOUNT = Decimal(10) ** AMOUNT_DIGITS - Decimal("0.01")
@@ -110,9 +113,10 @@ def parse_moment(value: Any, tz: str = "UTC", *, label: str | None = None,
 
 # --- whole numbers -------------------------------------------------------------------------------
 
-def parse_integer(value: Any, *, minimum: int | None = MIN_INTEGER, maximum: int | None = MAX_ID,
+def parse_integer(value: Any, *, minimum: int | None = MIN_INTEGER, maximum: int | None = MAX_INTEGER,
                   label: str | None = None, field: str | None = None) -> int | None:
-    """A whole number within 64 bits (or the given bounds); digits 0-9 with an optional sign."""
+    """A whole number that fits an integer column (or the given bounds); digits 0-9 with an
+    optional sign."""
     if _blank(value):
         return None
     if isinstance(value, bool):
@@ -124,8 +128,8 @@ def parse_integer(value: Any, *, minimum: int | None = MIN_INTEGER, maximum: int
         if not _INTEGER.fullmatch(text):
             number = None
         elif len(text) > 25:
-            # far beyond 64 bits: refused below without converting a huge text
-            number = MIN_INTEGER - 1 if text.startswith("-") else MAX_ID + 1
+            # far beyond any bound: refused below without converting a huge text
+            number = MIN_INTEGER - 1 if text.startswith("-") else MAX_INTEGER + 1
         else:
             number = int(text)
     if number is None:
@@ -133,7 +137,7 @@ def parse_integer(value: Any, *, minimum: int | None = MIN_INTEGER, maximum: int
                    else f"'{_shown(value)}' is not a whole number.")
         raise Invalid(message, code="number_invalid", field=field)
     low = MIN_INTEGER if minimum is None else minimum
-    high = MAX_ID if maximum is None else maximum
+    high = MAX_INTEGER if maximum is None else maximum
     if number < low:
         raise Invalid(f"{_the(label)} must be at least {low}.", code="number_out_of_range", field=field)
     if number > high:
