@@ -44,6 +44,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     request_log.init_app(app)  # first, so that even refused requests are timed and logged
     from .web import register_web
     register_web(app)
+    from .api import register_api
+    register_api(app)
     from .cli import register_cli
     register_cli(app)
     return app

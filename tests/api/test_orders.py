@@ -1,0 +1,173 @@
+"""Order lists and detail (seed 003): shapes, filters, ordering, modified_since, include/exclude."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from backoffice.domain.models import (Answer, Checkin, CheckinList, InvoiceAddress, OrderStatus, Question,
+                                      QuestionOption)
+from backoffice.extensions import db
+from tests import factories
+
+from .conftest import seed_example
+from .shapes import assert_same_shape
+
+EVENT = "/api/v1/organizers/demo/events/conf/orders/"
+ORGANIZER = "/api/v1/organizers/demo/orders/"
+SEED_NULLS = frozenset({"$.next", "$.previous", "$.results[].customer", "$.results[].custom_followup_at",
+                        "$.results[].checkin_text", "$.results[].positions[].variation",
+                        "$.results[].positions[].voucher", "$.results[].positions[].addon_to",
+                        "$.results[].positions[].subevent", "$.results[].positions[].blocked",
+                        "$.results[].positions[].seat"})
+
+
+def demo_order(world, when=None, **kw):
+    """An order like the seed's: paid, an invoice address, a position with a check-in and an answer."""
+    kw.setdefault("status", OrderStatus.PAID)
+    order = factories.order(world.event, [world.ticket], email="tester@example.org", phone="+491234567",
+                            when=when or datetime(2017, 12, 1, 10, tzinfo=timezone.utc), **kw)
+    db.session.add(InvoiceAddress(order=order, is_business=True, company="Sample company",
+                                  name_parts={"_scheme": "full", "full_name": "John Doe"}, name_cached="John Doe",
+                                  street="Test street 12", zipcode="12345", city="Testington", country="DE",
+                                  state="", internal_reference="", vat_id="EU123456789"))
+    position = order.all_positions[0]
+    question = Question(event_id=world.event.id, identifier="WY3TP9SL", question="Diet?", type="C")
+    option = QuestionOption(question=question, identifier="VEG", answer="Vegetarian")
+    checkin_list = CheckinList(event_id=world.event.id, name="Entrance")
+    db.session.add_all([question, option, checkin_list])
+    db.session.flush()
+    answer = Answer(position=position, question=question, answer="Vegetarian")
+    answer.options = [option]
+    db.session.add_all([answer, Checkin(list_id=checkin_list.id, position_id=position.id,
+                                        datetime=datetime(2017, 12, 25, 12, 45, tzinfo=timezone.utc))])
+    db.session.commit()
+    return order
+
+
+def test_event_list_replays_the_seed_example(api, world):
+    order = demo_order(world)
+    response = api.get(EVENT)
+    assert response.status_code == 200
+    example = seed_example("order_list")
+    assert_same_shape(response.json, example, nullable=SEED_NULLS)
+    result = response.json["results"][0]
+    assert result["code"] == order.code and result["event"] == "conf" and result["status"] == "p"
+    assert result["total"] == "50.00" and result["positions"][0]["price"] == "50.00"
+    assert result["url"] == f"http://backoffice.test/demo/conf/order/{order.code}/{order.secret}/"
+    assert result["positions"][0]["answers"][0]["option_identifiers"] == ["VEG"]
+    assert result["positions"][0]["checkins"][0]["datetime"] == "2017-12-25T12:45:00Z"
+    assert result["datetime"] == "2017-12-01T10:00:00Z"
+    assert result["payment_provider"] == "manual" and result["payment_date"] == "2017-12-01"
+    generated = datetime.fromisoformat(response.headers["X-Page-Generated"].replace("Z", "+00:00"))
+    assert generated.tzinfo is not None
+
+
+def test_detail_and_organizer_list_have_the_same_order(api, world):
+    order = demo_order(world)
+    detail = api.get(f"{EVENT}{order.code}/")
+    assert detail.status_code == 200
+    assert_same_shape(detail.json, seed_example("order_list")["results"][0],
+                      nullable=frozenset(p.replace("$.results[]", "$") for p in SEED_NULLS))
+    listed = api.get(ORGANIZER).json["results"]
+    assert listed == [detail.json]
+    assert api.get(f"{EVENT}{order.code.lower()}/").json["code"] == order.code
+
+
+def test_unknown_order_is_404(api, world):
+    assert api.get(f"{EVENT}NOPE1/").status_code == 404
+    assert api.get(f"{EVENT}{'X' * 100}/").status_code == 404
+
+
+def test_ordering_by_each_field_both_ways(api, world):
+    base = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    a = factories.order(world.event, [world.ticket], when=base, status=OrderStatus.PAID)
+    b = factories.order(world.event, [world.ticket], when=base + timedelta(hours=1))
+    a.code, b.code = "BBBBB", "AAAAA"
+    db.session.commit()
+
+    def codes(ordering):
+        return [o["code"] for o in api.get(f"{EVENT}?ordering={ordering}").json["results"]]
+    assert codes("datetime") == [a.code, b.code]
+    assert codes("-datetime") == [b.code, a.code]
+    assert codes("code") == ["AAAAA", "BBBBB"]
+    assert codes("-code") == ["BBBBB", "AAAAA"]
+    assert codes("status") == [b.code, a.code]  # n before p
+    assert api.get(f"{EVENT}?ordering=total").status_code == 400
+    assert [o["code"] for o in api.get(EVENT).json["results"]] == [a.code, b.code]  # default: datetime
+
+
+def test_filters_of_003(api, world):
+    a = factories.order(world.event, [world.ticket], email="Buyer@Example.org", status=OrderStatus.PAID)
+    b = factories.order(world.event, [world.ticket], email="other@example.org", testmode=True)
+    db.session.commit()
+
+    def codes(params):
+        response = api.get(f"{EVENT}?{params}")
+        assert response.status_code == 200, response.json
+        return {o["code"] for o in response.json["results"]}
+    assert codes("status=p") == {a.code}
+    assert codes("status=p&status=n") == {a.code, b.code}
+    assert codes("email=buyer@example.ORG") == {a.code}
+    assert codes("testmode=true") == {b.code}
+    assert codes("testmode=false") == {a.code}
+    assert codes(f"code={b.code}") == {b.code}
+    assert codes(f"item={world.ticket.id}") == {a.code, b.code}
+    assert codes("item=999999") == set()
+    assert codes("created_since=2999-01-01T00:00:00Z") == set()
+
+
+def test_modified_since_with_the_page_generated_header_sees_later_changes(api, world):
+    old = factories.order(world.event, [world.ticket], when=datetime(2020, 1, 1, tzinfo=timezone.utc))
+    db.session.commit()
+    first = api.get(EVENT)
+    since = first.headers["X-Page-Generated"]
+    assert api.get(f"{EVENT}?modified_since={since}").json["count"] == 0
+    api.post(f"{EVENT}{old.code}/mark_paid/", {"send_email": False})
+    changed = api.get(EVENT, query_string={"modified_since": since}).json
+    assert [o["code"] for o in changed["results"]] == [old.code]
+
+
+def test_include_and_exclude_with_dotted_paths(api, world):
+    demo_order(world)
+    only = api.get(f"{EVENT}?include=code&include=positions.secret").json["results"][0]
+    assert set(only) == {"code", "positions"} and set(only["positions"][0]) == {"secret"}
+    both = api.get(f"{EVENT}?include=code&include=positions&exclude=positions.checkins").json["results"][0]
+    assert set(both) == {"code", "positions"} and "checkins" not in both["positions"][0]
+    assert "item" in both["positions"][0]
+    without = api.get(f"{EVENT}?exclude=fees&exclude=positions.downloads").json["results"][0]
+    assert "fees" not in without and "downloads" not in without["positions"][0] and "downloads" in without
+
+
+def test_canceled_positions_and_fees_only_when_asked(api, world):
+    order = factories.order(world.event, [world.ticket, world.ticket], fees=[("payment", "2.50")])
+    order.all_positions[1].canceled = True
+    order.all_fees[0].canceled = True
+    db.session.commit()
+    plain = api.get(f"{EVENT}{order.code}/").json
+    assert [p["positionid"] for p in plain["positions"]] == [1] and plain["fees"] == []
+    full = api.get(f"{EVENT}{order.code}/?include_canceled_positions=true&include_canceled_fees=true").json
+    assert [p["canceled"] for p in full["positions"]] == [False, True]
+    assert full["fees"][0]["value"] == "2.50" and full["fees"][0]["canceled"] is True
+    listed = api.get(f"{EVENT}?include_canceled_positions=true").json["results"][0]
+    assert len(listed["positions"]) == 2
+
+
+def test_organizer_list_shows_only_the_teams_events(client, world):
+    from .conftest import Api, limited_team, make_token
+    other = factories.event(world.organizer, slug="other")
+    factories.order(world.event, [world.ticket])
+    hidden = factories.item(other, "Other ticket", "10.00")
+    factories.order(other, [hidden])
+    db.session.commit()
+    api = Api(client, make_token(limited_team(world, [world.event])))
+    events = {o["event"] for o in api.get(ORGANIZER).json["results"]}
+    assert events == {"conf"}
+
+
+def test_money_keeps_two_decimals(api, world):
+    order = factories.order(world.event, [world.ticket])
+    order.all_positions[0].price = Decimal("7.5")
+    order.total = Decimal("7.5")
+    db.session.commit()
+    result = api.get(f"{EVENT}{order.code}/").json
+    assert result["total"] == "7.50" and result["positions"][0]["price"] == "7.50"
