@@ -8,7 +8,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite venv dev-deps chromium fonts screenshots bench soak clean
+.PHONY: run test test-sqlite venv dev-deps chromium fonts screenshots bench soak clean translations
 
 $(BIN)/flask: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ test: dev-deps
 
 test-sqlite: dev-deps
 	$(BIN)/pytest -n 2 -q
+
+# After changing texts: collect them from code and templates, merge them into each language's
+# messages.po (translate the new, empty ones there), then compile the .mo files the app reads.
+translations: venv
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --add-location=file --sort-by-file --no-wrap \
+	  --project=Backoffice --copyright-holder="" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --no-wrap \
+	  --ignore-obsolete
+	$(BIN)/pybabel compile -d translations --statistics
 
 # Refresh the README's screenshots in docs/ from the browser tests.
 screenshots: dev-deps

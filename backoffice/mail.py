@@ -16,6 +16,7 @@ from flask import current_app, has_request_context, render_template, request
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
+from . import i18n
 from .config import DEFAULT_BASE_URL
 from .extensions import db
 from .domain.models import OutboxEmail, OutboxStatus, utcnow
@@ -44,9 +45,11 @@ HIDDEN = "[hidden: only the recipient has this link]"
 
 
 def queue_mail(*, to: str, template: str, context: dict, organizer_id: int | None = None,
-               obj=None) -> OutboxEmail:
+               obj=None, language: str | None = None) -> OutboxEmail:
     """Render `templates/mail/<template>.txt` (first line 'Subject: …') into the outbox.
 
+    The mail speaks `language`, else the language of the order or customer it is about (see
+    i18n.language_of), else that of the staff user it is for: texts, money and times alike.
     A template marks a secret link with `{{ secret(link) }}`: staff read the mail with the link
     hidden, and the link itself is kept only until the mail is delivered.
     """
@@ -56,7 +59,9 @@ def queue_mail(*, to: str, template: str, context: dict, organizer_id: int | Non
         secrets.append(str(value))
         return value
 
-    text = render_template(f"mail/{template}.txt", **context, secret=secret)
+    lang = language or recipient_language(obj, context)
+    with i18n.language(lang):
+        text = render_template(f"mail/{template}.txt", **context, secret=secret)
     first, _, body = text.lstrip().partition("\n")
     subject = first.removeprefix("Subject:").strip()
     body = body.strip() + "\n"
@@ -74,6 +79,13 @@ def queue_mail(*, to: str, template: str, context: dict, organizer_id: int | Non
     db.session.flush()
     db.session.info.setdefault("outbox_queued", []).append(mail.id)
     return mail
+
+
+def recipient_language(obj, context: dict) -> str:
+    if obj is not None:
+        return i18n.language_of(obj)
+    user, organizer = context.get("user"), context.get("organizer")
+    return i18n.mail_language(getattr(user, "locale", None), getattr(organizer, "default_locale", None))
 
 
 def hide_secrets(text: str, secrets: list[str]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from ..extensions import db
 from .errors import Invalid
@@ -42,24 +42,59 @@ def quota_ids_for(event_id: int, need: Need) -> list[int]:
     return list(db.session.scalars(stmt))
 
 
-def quota_used(quota: Quota, exclude_order_id: int | None = None) -> int:
-    """Tickets counted against this quota right now."""
-    items = select(quota_item.c.item_id).where(quota_item.c.quota_id == quota.id)
-    variations = select(quota_variation.c.variation_id).where(quota_variation.c.quota_id == quota.id)
-    stmt = (select(func.count(OrderPosition.id))
+def _counted_positions(quota_ids: list[int], exclude_order_id: int | None = None):
+    """(quota id, order status, tickets) of the positions counted against these quotas right now.
+
+    The one definition of what a quota counts: the single-quota check of the order actions and
+    the quota list both read it.
+    """
+    counted_variation = or_(OrderPosition.variation_id.is_(None), OrderPosition.variation_id.in_(
+        select(quota_variation.c.variation_id).where(quota_variation.c.quota_id == Quota.id)))
+    same_date = or_(and_(Quota.subevent_id.is_(None), OrderPosition.subevent_id.is_(None)),
+                    OrderPosition.subevent_id == Quota.subevent_id)
+    stmt = (select(Quota.id, Order.status, func.count(OrderPosition.id))
+            .join(quota_item, quota_item.c.quota_id == Quota.id)
+            .join(OrderPosition, OrderPosition.item_id == quota_item.c.item_id)
             .join(Order, Order.id == OrderPosition.order_id)
-            .where(Order.event_id == quota.event_id,
-                   Order.status.in_(COUNTING_STATUSES),
-                   OrderPosition.canceled.is_(False),
-                   OrderPosition.item_id.in_(items),
-                   or_(OrderPosition.variation_id.is_(None), OrderPosition.variation_id.in_(variations))))
-    if quota.subevent_id is None:
-        stmt = stmt.where(OrderPosition.subevent_id.is_(None))
-    else:
-        stmt = stmt.where(OrderPosition.subevent_id == quota.subevent_id)
+            .where(Quota.id.in_(quota_ids), Order.event_id == Quota.event_id,
+                   Order.status.in_(COUNTING_STATUSES), OrderPosition.canceled.is_(False),
+                   counted_variation, same_date)
+            .group_by(Quota.id, Order.status))
     if exclude_order_id is not None:
         stmt = stmt.where(Order.id != exclude_order_id)
-    return db.session.scalar(stmt) or 0
+    return db.session.execute(stmt).all()
+
+
+def quota_used(quota: Quota, exclude_order_id: int | None = None) -> int:
+    """Tickets counted against this quota right now."""
+    return sum(n for _, _, n in _counted_positions([quota.id], exclude_order_id))
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    """A quota right now: tickets of paid and of pending orders, and what is free (None: unlimited)."""
+    paid: int
+    pending: int
+    free: int | None
+
+    @property
+    def used(self) -> int:
+        return self.paid + self.pending
+
+
+def quota_usages(quotas: list[Quota]) -> dict[int, QuotaUsage]:
+    """{quota id: QuotaUsage} for several quotas in one query, counted as `quota_used` counts."""
+    if not quotas:
+        return {}
+    counts: dict[int, Counter] = {q.id: Counter() for q in quotas}
+    for quota_id, status, number in _counted_positions([q.id for q in quotas]):
+        counts[quota_id][status] += number
+    result = {}
+    for quota in quotas:
+        paid, pending = counts[quota.id][OrderStatus.PAID], counts[quota.id][OrderStatus.PENDING]
+        free = None if quota.size is None else max(quota.size - paid - pending, 0)
+        result[quota.id] = QuotaUsage(paid, pending, free)
+    return result
 
 
 def quota_available(quota: Quota) -> int | None:

@@ -1,5 +1,8 @@
-"""An organizer's own settings: its name, how people's names are asked, its time zone, and the
-issuer printed on invoices.
+"""An organizer's own settings: its name, how people's names are asked, its time zone, the
+currency and language new events start with, and the issuer printed on invoices.
+
+The checks of a time zone, a currency and a language live here; creating an organizer and
+events use the same ones.
 
 The organizer row has no `last_modified`, so a form carries a version of what it showed: a hash
 of the editable values (`version`). A save whose version differs from the current one is refused
@@ -9,9 +12,13 @@ is locked while saving. Every save that changes something is written to the orga
 from __future__ import annotations
 
 import unicodedata
+import re
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_currency_name, list_currencies
 
 from ..extensions import db
 from . import audit, tx
@@ -22,10 +29,11 @@ from .names import SCHEMES
 from .versions import version_of
 
 #: the editable fields, in the order the form shows them
-FIELDS = ("name", "name_scheme", "timezone", "invoice_issuer_name", "invoice_issuer_address",
+FIELDS = ("name", "name_scheme", "timezone", "currency", "default_locale", "invoice_issuer_name", "invoice_issuer_address",
           "invoice_issuer_vat_id")
 LABELS = {
-    "name": "Name", "name_scheme": "Names of people", "timezone": "Time zone",
+    "name": "Name", "name_scheme": "Names of people", "timezone": "Time zone", "currency": "Currency",
+    "default_locale": "Default language",
     "invoice_issuer_name": "Issuer name", "invoice_issuer_address": "Issuer address",
     "invoice_issuer_vat_id": "VAT ID",
 }
@@ -49,6 +57,68 @@ def phrase(field: str) -> str:
 def timezones() -> frozenset[str]:
     """Valid IANA zone names (read once: the list comes from the files of the zone database)."""
     return frozenset(available_timezones())
+
+
+@lru_cache(maxsize=1)
+def currencies() -> dict[str, str]:
+    """ISO 4217 codes with their English names, by code."""
+    return {code: get_currency_name(code, locale="en") for code in sorted(list_currencies())
+            if len(code) == 3 and code.isalpha() and code.isupper()}
+
+
+#: languages offered in the forms' lists; any other language Babel knows is accepted too
+COMMON_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "da", "sv", "pl", "cs", "pt", "pt-br")
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
+
+
+def language_name(code: str) -> str:
+    try:
+        return Locale.parse(code, sep="-").get_display_name("en") or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, language_name(code)) for code in COMMON_LANGUAGES]
+
+
+def clean_currency(raw: Any, field: str = "currency") -> str:
+    code = raw.strip().upper() if isinstance(raw, str) else ""
+    if not code:
+        raise Invalid("Choose a currency, for example EUR.", code="required", field=field)
+    if code not in currencies():
+        shown = _shown(code, 10)
+        raise Invalid(f"“{shown}” is not a currency code: use three letters such as EUR, USD or CHF.",
+                      code="currency_unknown", field=field)
+    return code
+
+
+def clean_language(raw: Any, field: str = "default_locale", label: str = "language") -> str:
+    code = raw.strip().lower().replace("_", "-") if isinstance(raw, str) else ""
+    if not code:
+        raise Invalid(f"Choose a {label}, for example en (English).", code="required", field=field)
+    known = bool(_LANGUAGE_CODE.fullmatch(code))
+    if known:
+        try:
+            Locale.parse(code, sep="-")
+        except (ValueError, UnknownLocaleError):
+            known = False
+    if not known:
+        raise Invalid(f"“{_shown(code, 20)}” is not a language code: use one such as en, de or pt-br.",
+                      code="language_unknown", field=field)
+    return code
+
+
+def clean_timezone(raw: Any, field: str = "timezone") -> str:
+    try:
+        return _timezone(raw)
+    except Invalid as e:
+        raise Invalid(e.message, code=e.code, field=field) from None
+
+
+def _shown(text: str, limit: int) -> str:
+    shown = text[:limit] + ("…" if len(text) > limit else "")
+    return "".join(c if unicodedata.category(c) != "Cc" else "?" for c in shown)
 
 
 def current_values(organizer: Organizer) -> dict[str, str]:
@@ -107,7 +177,8 @@ def _timezone(raw: Any) -> str:
 
 
 def clean_values(*, name: Any, name_scheme: Any, timezone: Any, invoice_issuer_name: Any,
-                 invoice_issuer_address: Any, invoice_issuer_vat_id: Any) -> dict[str, str | None]:
+                 invoice_issuer_address: Any, invoice_issuer_vat_id: Any, currency: Any = "EUR",
+                 default_locale: Any = "en") -> dict[str, str | None]:
     """The values to save; Invalid names every refused field at once."""
     errors = FieldErrors()
     values: dict[str, str | None] = {}
@@ -117,6 +188,10 @@ def clean_values(*, name: Any, name_scheme: Any, timezone: Any, invoice_issuer_n
         values["name_scheme"] = _scheme(name_scheme)
     with errors.check("timezone"):
         values["timezone"] = _timezone(timezone)
+    with errors.check("currency"):
+        values["currency"] = clean_currency(currency)
+    with errors.check("default_locale"):
+        values["default_locale"] = clean_language(default_locale)
     for field, raw in (("invoice_issuer_name", invoice_issuer_name),
                        ("invoice_issuer_address", invoice_issuer_address),
                        ("invoice_issuer_vat_id", invoice_issuer_vat_id)):
@@ -130,10 +205,13 @@ def clean_values(*, name: Any, name_scheme: Any, timezone: Any, invoice_issuer_n
 
 def update_settings(organizer: Organizer, *, actor: Actor, name: Any, name_scheme: Any, timezone: Any,
                     invoice_issuer_name: Any = None, invoice_issuer_address: Any = None,
-                    invoice_issuer_vat_id: Any = None, seen_last_modified: str | None) -> list[str]:
+                    invoice_issuer_vat_id: Any = None, currency: Any = None, default_locale: Any = None,
+                    seen_last_modified: str | None) -> list[str]:
     """Save the settings; returns the fields that changed (empty: nothing did).
 
     `seen_last_modified` is the `version` the form showed; None skips the check (the system).
+    `currency` and `default_locale` None keep what is saved (callers that do not show them);
+    they apply to events created afterwards, existing events keep theirs.
     """
     db.session.flush()
     tx.lock(Organizer, organizer.id)  # also reads the row afresh
@@ -141,7 +219,9 @@ def update_settings(organizer: Organizer, *, actor: Actor, name: Any, name_schem
         raise Conflict(STALE_SETTINGS_MESSAGE, code="stale")
     values = clean_values(name=name, name_scheme=name_scheme, timezone=timezone,
                           invoice_issuer_name=invoice_issuer_name, invoice_issuer_address=invoice_issuer_address,
-                          invoice_issuer_vat_id=invoice_issuer_vat_id)
+                          invoice_issuer_vat_id=invoice_issuer_vat_id,
+                          currency=organizer.currency if currency is None else currency,
+                          default_locale=organizer.default_locale if default_locale is None else default_locale)
     changed = [field for field in FIELDS if (getattr(organizer, field) or None) != values[field]]
     if not changed:
         return []

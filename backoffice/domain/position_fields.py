@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from ..extensions import db
-from . import audit, parsing
+from . import audit, contact, parsing
 from .audit import Actor
 from .errors import FieldErrors, Invalid
 from .models import Answer, Event, Order, OrderPosition, Question
@@ -27,6 +27,7 @@ EDITABLE_FIELDS = ("attendee_name_parts", "attendee_name", "attendee_email", "co
 
 # pretix's question types
 NUMBER, TEXT, MULTILINE, BOOLEAN, CHOICE, MULTIPLE, DATE = "N", "S", "T", "B", "C", "M", "D"
+EMAIL, PHONE, COUNTRY = "EM", "TEL", "CC"
 
 
 def questions_for(item_id: int) -> list[Question]:
@@ -147,7 +148,8 @@ def _clean_answers(raw, item_id: int, errors: FieldErrors, require_answers: bool
             entry = given.get(question.id, {})
             text, options = _clean_answer(question, entry.get("answer"), entry.get("options") or [])
             missing = text is None or (question.type == BOOLEAN and text != "True")
-            if missing and question.required and require_answers:
+            # a deactivated question is no longer asked: answers given before are kept
+            if missing and question.required and question.active is not False and require_answers:
                 hint = " it must be answered with Yes." if question.type == BOOLEAN else " answer it."
                 raise Invalid(f"The question '{question.question}' is required:{hint}", code="answer_required",
                               field=field)
@@ -188,7 +190,23 @@ def _clean_answer(question: Question, answer, options) -> tuple[str | None, list
         return _number(text, label, field), []
     if question.type == DATE:
         return parsing.parse_date(text, label=f"answer to {label}", field=field).isoformat(), []
+    if question.type == EMAIL:
+        return _answer_email(text, label, field), []
+    if question.type == PHONE:
+        organizer = db.session.get(Event, question.event_id).organizer
+        return contact.parse_phone(text, contact.default_region(organizer), field=field), []
+    if question.type == COUNTRY:
+        return contact.clean_country(text, field=field), []
     return text, []
+
+
+def _answer_email(text: str, label: str, field: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise Invalid(f"The answer to {label} must be an email address: '{text[:60]}' is not one.",
+                      code="answer_invalid", field=field) from None
 
 
 def _options(question: Question, raw: list) -> list:

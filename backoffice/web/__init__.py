@@ -21,6 +21,7 @@ def register_web(app: Flask) -> None:
     from . import staff_account, teams
     app.register_blueprint(teams.bp)
     app.register_blueprint(staff_account.bp)
+    app.register_blueprint(staff_account.own)
     from . import tickets
     app.register_blueprint(tickets.bp)
     from . import compose
@@ -29,3 +30,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(organizer_settings.bp)
     from . import health
     app.register_blueprint(health.bp)
+    from . import products
+    app.register_blueprint(products.bp)
+    from . import events, first_start
+    app.register_blueprint(events.bp)
+    app.register_blueprint(first_start.bp)

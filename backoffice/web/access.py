@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, g
+from flask import abort, g, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -25,11 +25,14 @@ def load_organizer(slug: str) -> Organizer:
     organizer = db.session.scalar(select(Organizer).where(Organizer.slug == slug))
     if organizer is None:
         abort(404)
-    teams = teams_of(current_user, organizer)
+    # every team of the user in one query: the organizer switcher of the top bar reads the others
+    all_teams = teams_of(current_user)
+    teams = [team for team in all_teams if team.organizer_id == organizer.id]
     if not teams:
         abort(404)
     g.organizer = organizer
     g.teams = teams
+    request.user_teams = all_teams  # on the request: `g` outlives a request in tests
     return organizer
 
 

@@ -1,4 +1,5 @@
-"""The organizer's settings page: name, names of people, time zone, invoice issuer.
+"""The organizer's settings page: name, names of people, time zone, currency and language of new
+events, invoice issuer.
 
 For the people who manage the team. A refused save shows the form again with what was typed and
 a message next to each refused field (422); a stale save (someone else saved in between) shows
@@ -17,14 +18,15 @@ from .access import current_actor, require
 
 bp = Blueprint("organizer_settings", __name__)
 
-HISTORY_ACTIONS = {"organizer.settings_changed"}
+HISTORY_ACTIONS = {"organizer.settings_changed", "organizer.created"}
 
 
 def _context(organizer: Organizer, typed: dict, **extra) -> dict:
     entries = [e for e in audit.history(organizer, limit=400) if e.action_type in HISTORY_ACTIONS][:50]
     return dict(typed=typed, errors={}, labels=settings.LABELS, phrase=settings.phrase,
                 scheme_labels=settings.SCHEME_LABELS, timezones=sorted(settings.timezones()),
-                saved=settings.current_values(organizer), max_length=settings.MAX_LENGTH, entries=entries, **extra)
+                saved=settings.current_values(organizer), currencies=settings.currencies(),
+                languages=settings.language_choices(), max_length=settings.MAX_LENGTH, entries=entries, **extra)
 
 
 def _typed() -> dict:

@@ -1,4 +1,5 @@
 """The customer-facing, read-only order page: its URL holds the order's secret, no login.
+It speaks the order's language (or the event's, when we have no translation for it).
 
 Anything that does not match exactly (organizer, event, code, secret) is the same plain 404,
 so the page reveals nothing about which part was wrong.
@@ -11,6 +12,7 @@ from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import i18n
 from ..domain import orders
 from ..domain.models import Event, Order, OrderPosition, Organizer
 from ..extensions import db
@@ -33,4 +35,5 @@ def order(organizer, event, code, secret):
     ).unique().first()
     if found is None or not hmac.compare_digest(found.secret.encode(), secret.encode()):
         abort(404)
+    i18n.speak_language_of(found)
     return render_template("public/order.html", order=found, event=found.event, totals=orders.totals(found))

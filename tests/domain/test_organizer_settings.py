@@ -10,6 +10,7 @@ from backoffice.domain.models import LogEntry, Organizer
 from backoffice.extensions import db
 
 GOOD = dict(name="Demo Events GmbH", name_scheme="given_family", timezone="America/New_York",
+            currency="CHF", default_locale="de",
             invoice_issuer_name="Demo Events GmbH", invoice_issuer_address="Main Street 1\n10115 Berlin",
             invoice_issuer_vat_id="DE123456789")
 
@@ -86,6 +87,14 @@ def test_empty_issuer_fields_are_stored_as_none(world, actor):
     ("invoice_issuer_address", "Street\x1b 1", r"U\+001B"),
     ("invoice_issuer_vat_id", "D" * 256, "at most 255 characters"),
     ("invoice_issuer_vat_id", "DE\t123", "control characters"),
+    ("currency", "", "Choose a currency"),
+    ("currency", "EURO", "is not a currency code"),
+    ("currency", "XYZ", "is not a currency code"),
+    ("currency", "€" * 5000, "is not a currency code"),
+    ("default_locale", "", "Choose a language"),
+    ("default_locale", "klingon", "is not a language code"),
+    ("default_locale", "xx", "is not a language code"),
+    ("default_locale", "<script>", "is not a language code"),
 ])
 def test_refused_values_name_their_field_and_change_nothing(world, actor, field, value, message):
     before, count = saved(world), log_count()
@@ -121,3 +130,21 @@ def test_the_version_moves_with_every_editable_value(world, actor):
         setattr(world.organizer, field, value)
         seen.add(settings.version(world.organizer))
     assert len(seen) == len(GOOD) + 1
+
+
+def test_currency_and_language_are_normalised_and_apply_to_new_events_only(world, actor):
+    changed = save(world, actor, currency=" usd ", default_locale="PT_br")
+    db.session.commit()
+    assert "currency" in changed and "default_locale" in changed
+    values = saved(world)
+    assert values["currency"] == "USD" and values["default_locale"] == "pt-br"
+    assert world.event.currency == "EUR"  # existing events keep theirs
+    entry = history(world.organizer)[0]
+    assert entry.data["currency"] == {"old": "EUR", "new": "USD"}
+
+
+def test_callers_that_leave_out_currency_and_language_keep_them(world, actor):
+    values = {k: v for k, v in GOOD.items() if k not in ("currency", "default_locale")}
+    settings.update_settings(world.organizer, actor=actor, seen_last_modified=None, **values)
+    db.session.commit()
+    assert saved(world)["currency"] == "EUR" and saved(world)["default_locale"] == "en"

@@ -73,7 +73,7 @@ def _all_blueprint_urls(app, world):
     urls = []
     for rule in app.url_map.iter_rules():
         # /healthz is public on purpose (monitors have no login) and shows no data: tests/ops
-        if rule.endpoint in ("static", "auth.login", "main.favicon", "health.healthz") or rule.endpoint.startswith(("public.", "public_account.")):
+        if rule.endpoint in ("static", "auth.login", "main.favicon", "health.healthz") or rule.endpoint.startswith(("public.", "public_account.", "api.")):
             continue
         if "GET" not in rule.methods:
             continue
@@ -97,7 +97,7 @@ def test_every_post_route_needs_a_login(app, client, world):
     token = csrf_from(client.get("/login"))
     checked = 0
     for rule in app.url_map.iter_rules():
-        if "POST" not in rule.methods or rule.endpoint in ("auth.login",) or rule.endpoint.startswith("public"):
+        if "POST" not in rule.methods or rule.endpoint in ("auth.login",) or rule.endpoint.startswith(("public", "api.")):
             continue
         values = {arg: "x" for arg in rule.arguments}
         values.update({"organizer": world.organizer.slug, "event": world.event.slug})
@@ -120,6 +120,9 @@ def test_other_organizers_pages_are_404(app, browser, world):
     assert browser.get("/other/customers/").status_code == 404
     assert browser.get("/other/team/").status_code == 404
     assert browser.get(f"/demo/events/{other_event.slug}/").status_code == 404
+    assert browser.get(f"/other/events/{other_event.slug}/settings").status_code == 404
+    assert browser.get(f"/other/events/{other_event.slug}/dates/").status_code == 404
+    assert browser.get("/other/events/new").status_code == 404
 
 
 def test_team_limited_to_one_event_does_not_see_another(browser, world):
@@ -131,6 +134,10 @@ def test_team_limited_to_one_event_does_not_see_another(browser, world):
     assert "Conference" in page and "Second event" not in page
     assert browser.get("/demo/events/second/").status_code == 404
     assert browser.get("/demo/events/conf/").status_code == 200
+    assert browser.get("/demo/events/second/settings").status_code == 404
+    assert browser.get("/demo/events/second/dates/").status_code == 404
+    assert browser.get("/demo/events/conf/settings").status_code == 200
+    assert browser.get("/demo/events/new").status_code == 403  # creating needs all events
 
 
 def test_user_without_customer_permission_gets_403(browser, world):

@@ -29,6 +29,8 @@ from backoffice.domain.order_queries import OrderFilters
 from backoffice.extensions import db
 from tests import factories
 from tests.conftest import Browser, csrf_from
+from tests.web.product_targets import make_product_targets, product_pages, product_seen, product_values
+from tests.web.event_targets import event_pages, event_seen, event_values
 
 DATES = ["0001-01-01", "9999-12-31", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"]
 # 2**40 fits 64 bits but not PostgreSQL's 32-bit integer columns; "²".isdigit() is True, int("²") fails
@@ -132,6 +134,7 @@ def site() -> Site:
     factories.subevent(event)
     item = factories.item(event, "Ticket", "30.00", variations=[("Balcony", "40.00")])
     factories.quota(event, [item], 100)
+    make_product_targets(event, item)
     factories.user("far-admin@example.org", org=organizer)
     customer = fresh_customer_for(organizer)
     order = _order(event, item, customer=customer)
@@ -154,7 +157,7 @@ def url_values(site: Site, order: Order | None = None, customer: Customer | None
     customer = customer or site.customer
     return dict(organizer=site.organizer.slug, event=site.event.slug, code=order.code, secret=order.secret,
                 identifier=customer.identifier, mail_id=str(site.mail.id), token=TOKEN, local_id="1", positionid="1", invoice_id="1", output="pdf",
-                **(team_values or site.team_values))
+                **(team_values or site.team_values), **product_values(site), **event_values(site))
 
 
 def build(rule, values: dict) -> str:
@@ -167,6 +170,8 @@ def build(rule, values: dict) -> str:
 def routes(app, method: str):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in SKIPPED_ENDPOINTS or method not in rule.methods:
+            continue
+        if rule.endpoint.startswith("api."):  # token-authenticated JSON: tests/api/test_hostile.py walks it
             continue
         yield rule
 
@@ -245,7 +250,9 @@ def harvest_forms(app, client: Browser, site: Site) -> tuple[dict[str, dict], di
              f"/{site.organizer.slug}/team/", f"/{site.organizer.slug}/team/new",
              f"/{site.organizer.slug}/team/{site.team_values['team_id']}/edit",
              f"/{site.organizer.slug}/team/{site.team_values['team_id']}/delete",
-             f"/{site.organizer.slug}/team/join/{TOKEN}", f"/{site.organizer.slug}/settings/"]
+             f"/{site.organizer.slug}/team/join/{TOKEN}", f"/{site.organizer.slug}/settings/", "/account"]
+    pages += product_pages(site)
+    pages += event_pages(site)
     for endpoint in ("orders.approve", "orders.delete", "orders.mark_pending", "orders.reactivate",
                      "orders.extend", "orders.payment_create", "orders.invoice_reissue"):
         order = fresh_order(site, endpoint)
@@ -447,6 +454,10 @@ def test_no_form_field_value_answers_5xx_and_refusals_change_nothing(app, admin,
                     data["seen"] = db.session.get(Team, int(team_values["team_id"])).last_modified.isoformat()
                 if rule.endpoint.startswith("organizer_settings.") and "seen" in data:
                     data["seen"] = organizer_settings.version(db.session.get(Organizer, site.organizer.id))
+                if rule.endpoint.startswith("products.") and "seen" in data:
+                    data["seen"] = product_seen(rule.endpoint, site) or data["seen"]
+                if rule.endpoint.startswith("events.") and "seen" in data:
+                    data["seen"] = event_seen(rule.endpoint, site) or data["seen"]
                 data[name] = value
                 # mostly plain posts (a redirect is quick); every third one as htmx, whose
                 # refusals render the form again with the value and its message

@@ -15,6 +15,7 @@ from tests import factories
 
 URL = "/demo/settings/"
 GOOD = dict(name="Demo Events GmbH", name_scheme="given_family", timezone="America/New_York",
+            currency="CHF", default_locale="de",
             invoice_issuer_name="Demo Events Ticketing GmbH", invoice_issuer_address="Main Street 1\r\n10115 Berlin",
             invoice_issuer_vat_id="DE123456789")
 
@@ -81,7 +82,7 @@ def test_saving_redirects_with_a_message_and_is_in_the_history(staff, world):
     values, _ = state()
     assert values == {**GOOD, "invoice_issuer_address": "Main Street 1\n10115 Berlin"}
     page = text(staff.get(URL))
-    assert "Settings saved: name, names of people, time zone, issuer name, issuer address, VAT ID." in page
+    assert "Settings saved: name, names of people, time zone, currency, default language, issuer name, issuer address, VAT ID." in page
     assert "Settings changed" in page and "Demo Organizer → Demo Events GmbH" in page  # the history
     assert post(staff).status_code == 303
     assert "Nothing was changed." in text(staff.get(URL))
@@ -114,6 +115,8 @@ def test_a_refusal_keeps_what_was_typed_and_shows_each_message_next_to_its_field
     ("timezone", "Not/AZone", "is not a known time zone"),
     ("name_scheme", "x", "Choose how names of people are asked"),
     ("name_scheme", "", "Choose how names of people are asked"),
+    ("currency", "Dollars", "is not a currency code: use three letters"),
+    ("default_locale", "x" * 10_000, "is not a language code"),
 ])
 def test_hostile_values_are_refused_with_a_message_and_change_nothing(staff, world, field, value, message):
     before = state()
@@ -124,7 +127,7 @@ def test_hostile_values_are_refused_with_a_message_and_change_nothing(staff, wor
 
 
 @pytest.mark.parametrize("field", ["name", "invoice_issuer_address", "invoice_issuer_vat_id", "timezone",
-                                   "name_scheme"])
+                                   "name_scheme", "currency", "default_locale"])
 def test_a_nul_character_is_refused_with_a_message_and_changes_nothing(staff, world, field):
     before = state()
     response = post(staff, **{field: "Europe/Berlin\x00"})

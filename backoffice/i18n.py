@@ -1,0 +1,186 @@
+"""Languages: which one a page or a mail is in, and formatting money and times for it.
+
+The back office speaks the staff user's language (their account setting, else the browser's
+choice among the languages we have, else English). Mails and the customer's pages speak the
+order's (or customer's) language; one we have no translation for falls back to the event's
+language, then English, so a customer never gets a half-translated mail.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from babel.numbers import format_currency, format_decimal
+from flask import g, has_request_context, request
+from flask_babel import Babel, force_locale, get_locale, gettext, refresh
+from markupsafe import Markup
+
+from .config import ROOT
+
+#: the languages the back office and its mails are translated into; the first is the fallback
+LANGUAGES = ("en", "de")
+DEFAULT = LANGUAGES[0]
+#: how staff see each language in the language choice
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
+#: date and time as people of each language write them; English keeps the ISO-like form
+DATETIME_PATTERNS = {"en": "yyyy-MM-dd HH:mm", "de": "dd.MM.yyyy HH:mm"}
+TRANSLATIONS = ROOT / "translations"
+
+babel = Babel()
+
+
+def supported(code: str | None) -> str | None:
+    """The language we have for a code like 'de', 'de-AT' or 'de_DE', or None."""
+    if not code:
+        return None
+    base = str(code).replace("-", "_").split("_", 1)[0].lower()
+    return base if base in LANGUAGES else None
+
+
+def select_locale() -> str:
+    """The staff user's own choice, else the browser's preference among ours, else English."""
+    if not has_request_context():
+        return DEFAULT
+    if g.get("page_language"):
+        return g.page_language
+    from flask_login import current_user
+    if current_user and current_user.is_authenticated:
+        chosen = supported(getattr(current_user, "locale", None))
+        if chosen:
+            return chosen
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT
+
+
+def mail_language(wanted: str | None, fallback: str | None = None) -> str:
+    """A mail's language: the one wanted if translated, else the event's (or organizer's), else English."""
+    return supported(wanted) or supported(fallback) or DEFAULT
+
+
+def language_of(obj) -> str:
+    """The language to write to the person behind an order, a customer or anything with an event."""
+    from .domain.models import Customer, Order
+    if isinstance(obj, Order):
+        return mail_language(obj.locale, obj.event.locale)
+    if isinstance(obj, Customer):
+        return mail_language(obj.locale, obj.organizer.default_locale)
+    event = getattr(obj, "event", None)
+    if event is not None:
+        return mail_language(event.locale)
+    organizer = getattr(obj, "organizer", None)
+    return mail_language(getattr(organizer, "default_locale", None))
+
+
+def speak_language_of(obj) -> str:
+    """From now on this request's page speaks the customer's language (their order's, see
+    language_of), not the browser's. Returns the language, for <html lang>."""
+    g.page_language = language_of(obj)
+    refresh()
+    return g.page_language
+
+
+@contextmanager
+def language(code: str):
+    """Render texts, money and times in `code` inside the block."""
+    with force_locale(code):
+        yield
+
+
+def current() -> str:
+    locale = get_locale()
+    return supported(str(locale)) if locale is not None else DEFAULT
+
+
+def money(value: Decimal | None, currency: str = "EUR") -> str:
+    """€1,234.56 in English, 1.234,56 € in German."""
+    if value is None:
+        return ""
+    lang = current() or DEFAULT
+    return format_currency(value, currency, locale="en_US" if lang == "en" else lang)
+
+
+def number(value) -> str:
+    """1,234 in English, 1.234 in German."""
+    if value is None:
+        return ""
+    lang = current() or DEFAULT
+    return format_decimal(value, locale="en_US" if lang == "en" else lang)
+
+
+def datetime_text(value: datetime, zone: str) -> str:
+    """A moment in `zone`, written the way the current language writes dates."""
+    lang = current() or DEFAULT
+    return format_datetime(value.astimezone(ZoneInfo(zone)), DATETIME_PATTERNS[lang], locale=lang)
+
+
+def N_(text: str) -> str:
+    """Marks a text for the catalogue where it is written; translated() translates it where shown."""
+    return text
+
+
+#: texts written outside the templates (domain sentences, form labels, states) that staff read
+#: most often, listed here so that the catalogue holds them; translated() translates them where
+#: shown. A sentence with details filled in (an order code, an amount) stays English.
+DOMAIN_MESSAGES = (
+    N_("Email address or password is wrong."),
+    N_("The two passwords are not the same."),
+    N_("You are logged out."),
+    N_("Please log in to see this page."),
+    N_("Back to your order"),
+    N_("Back to your ticket"),
+    N_("The form was sent without a valid security token. Reload the page and try again."),
+    # the error pages (web/errors.py)
+    N_("Not allowed"), N_("You do not have permission to do this."), N_("Not found"),
+    N_("There is nothing at this address, or you may not see it."),
+    N_("This address does not accept this kind of request."), N_("Too large"),
+    N_("What you sent is too large."), N_("Something went wrong"),
+    N_("The error was logged. Nothing was changed; try again."), N_("Form expired"),
+    # what lists count (macros/ui.html pagination, quick search)
+    N_("results"), N_("orders"), N_("customers"), N_("mails"), N_("tickets"), N_("seats"),
+    N_("revoked secrets"), N_("blocked secrets"),
+    # states and sources of payments and refunds (models.PaymentState, RefundState, RefundSource)
+    N_("created"), N_("confirmed"), N_("canceled"), N_("pending"), N_("refunded"), N_("failed"),
+    N_("transit"), N_("external"), N_("done"), N_("admin"), N_("buyer"),
+    # states of a mail in the outbox (models.OutboxStatus)
+    N_("queued"), N_("sent"), N_("failed"), N_("kept"),
+    # the labels of the customer form (web/customer_forms.py) and of name parts (domain/names.py)
+    N_("Email"), N_("Phone"), N_("Language"), N_("Company"), N_("Street"), N_("Address line 2"),
+    N_("Postal code"), N_("City"), N_("State"), N_("Country"), N_("Date of birth"),
+    N_("External identifier"), N_("Notes"), N_("Internal; the customer never sees them"),
+    N_("Email address verified"), N_("Marketing consent"), N_("Password"),
+    N_("Optional. Stored hashed and never shown again."), N_("Tags"), N_("Separated by commas"),
+    N_("Send an activation email with a link to set a password"),
+    N_("Name"), N_("Given name"), N_("Family name"),
+    N_("opted in"), N_("opted out"), N_("not asked"),
+    # how a change of an order treats taxes (web/orders/change.py)
+    N_("Do not recalculate"), N_("Recalculate, keep gross prices"), N_("Recalculate, keep net prices"),
+)
+
+
+def translated(message):
+    """A message from the domain or a flash in the page's language, when the catalogue has it.
+
+    Unlike Jinja's _(), a message with a literal % sign is shown as it is."""
+    if not message or isinstance(message, Markup):
+        return message
+    return gettext(str(message))
+
+
+def _choose_anew() -> None:
+    """Each request chooses its language itself, also when it shares an app context with an
+    earlier one (the test client does)."""
+    g.pop("page_language", None)
+    refresh()
+
+
+def init_app(app) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    babel.init_app(app, locale_selector=select_locale)
+    app.before_request(_choose_anew)
+    # msgids do not depend on how a {% trans %} block is wrapped over lines
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.globals.update(current_language=current, LANGUAGE_NAMES=LANGUAGE_NAMES,
+                                 translated=translated, speak_language_of=speak_language_of)
