@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..domain.errors import DomainError
+from ..domain.parsing import contains_nul
 from ..extensions import db
 from . import PREFIX, bp
 
@@ -78,16 +79,6 @@ def is_api_request() -> bool:
     return request.path == PREFIX or request.path.startswith(PREFIX + "/")
 
 
-def _contains_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
-
-
 def before_api_request():
     """Runs before the HTML app's own checks, which would answer an API client with a page.
 
@@ -95,7 +86,7 @@ def before_api_request():
     Flask handles routing errors outside any blueprint, with the HTML handlers."""
     if not is_api_request():
         return None
-    if "\x00" in request.path or any(_contains_nul(k) or _contains_nul(v)
+    if "\x00" in request.path or any(contains_nul(k) or contains_nul(v)
                                      for k, v in request.args.items(multi=True)):
         return json_error(400, {"detail": NUL_MESSAGE})
     routing = request.routing_exception

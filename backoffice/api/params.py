@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 from flask import request
 from pydantic import BaseModel, ValidationError
 
-from .errors import NUL_MESSAGE, ApiError, _contains_nul, detail
+from ..domain.parsing import contains_nul
+from .errors import NUL_MESSAGE, ApiError, detail
 
 M = TypeVar("M", bound=BaseModel)
 JSON_TYPES = ("application/json", "text/json")
@@ -90,7 +91,7 @@ def _read_body() -> dict:
         raise detail(400, "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise detail(400, "The request body must be a JSON object.")
-    if _contains_nul(data):
+    if contains_nul(data):
         raise detail(400, NUL_MESSAGE)
     return data
 

@@ -194,3 +194,15 @@ def _to_decimal(value: Any) -> Decimal | None:
         return Decimal(text)
     except InvalidOperation:
         return None
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether a text, or any key or value of a JSON-like structure, holds a NUL character: no
+    field has a use for it, and PostgreSQL can neither store it nor compare with it."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(v) for v in value)
+    return False

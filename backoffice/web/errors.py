@@ -16,6 +16,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from ..domain.errors import DomainError
+from ..domain.parsing import contains_nul
 from ..extensions import db
 
 
@@ -32,16 +33,6 @@ NUL_MESSAGE = ("What you sent contains a NUL character (\\0), which no field acc
                "Remove it (it usually comes from copying out of another program) and try again.")
 
 
-def _contains_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
-
-
 def request_contains_nul() -> bool:
     """Whether the path, the query, a form field (name or value) or a JSON body holds a NUL."""
     if "\x00" in request.path:
@@ -50,7 +41,7 @@ def request_contains_nul() -> bool:
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         pairs += list(request.form.items(multi=True))
         pairs += [(name, f.filename or "") for name, f in request.files.items(multi=True)]
-        if request.is_json and _contains_nul(request.get_json(silent=True)):
+        if request.is_json and contains_nul(request.get_json(silent=True)):
             return True
     return any("\x00" in name or "\x00" in value for name, value in pairs)
 
