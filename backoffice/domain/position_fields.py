@@ -37,14 +37,17 @@ def questions_for(item_id: int) -> list[Question]:
     return list(db.session.scalars(stmt))
 
 
-def questions_by_item(item_ids) -> dict[int, list[Question]]:
-    """The questions of several products at once (one query), by product id."""
+def questions_by_item(item_ids, *, active_only: bool = False) -> dict[int, list[Question]]:
+    """The questions of several products at once (one query), by product id; `active_only` for
+    forms of new tickets, which no longer ask deactivated questions."""
     result: dict[int, list[Question]] = {item_id: [] for item_id in item_ids}
     if not result:
         return result
     stmt = (select(question_item.c.item_id, Question)
             .join(question_item, question_item.c.question_id == Question.id)
             .where(question_item.c.item_id.in_(list(result))).order_by(Question.position, Question.id))
+    if active_only:
+        stmt = stmt.where(Question.active.is_(True))
     for item_id, question in db.session.execute(stmt):
         result[item_id].append(question)
     return result

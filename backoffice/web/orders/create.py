@@ -103,7 +103,7 @@ def _number(draft: Draft, form) -> None:
 
 
 def _positions(event: Event, draft: Draft, form) -> list[dict]:
-    questions = positions.questions_by_item({s.line.item.id for s in draft.slots})
+    questions = positions.questions_by_item({s.line.item.id for s in draft.slots}, active_only=True)
     numbers = {s.key: s.number for s in draft.slots}
     result = []
     for slot in draft.slots:
@@ -185,7 +185,7 @@ def page_context(event: Event, form, draft: Draft, problems: dict[str, str] | No
     return dict(event=event, form=form, draft=draft, problems=problems, anchors=_anchors(event, problems),
                 address_open=address_open,
                 deadline=orders.new_deadline(SimpleNamespace(event=event), utcnow()),
-                questions=positions.questions_by_item({s.line.item.id for s in draft.slots}),
+                questions=positions.questions_by_item({s.line.item.id for s in draft.slots}, active_only=True),
                 seats=_seats(event, draft), customer=customer, query=_customer_query(form),
                 matches=_customer_matches(event, _customer_query(form), customer),
                 providers=[p for p in event.payment_providers or [] if p in providers.PROVIDERS
