@@ -52,7 +52,7 @@ test-sqlite: dev-deps
 # After changing texts: collect them from code and templates, merge them into each language's
 # messages.po (translate the new, empty ones there), then compile the .mo files the app reads.
 translations: venv
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --add-location=file --sort-by-file --no-wrap \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k T_ --add-location=file --sort-by-file --no-wrap \
 	  --project=Backoffice --copyright-holder="" -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --no-wrap \
 	  --ignore-obsolete

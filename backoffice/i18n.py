@@ -19,6 +19,7 @@ from flask_babel import Babel, force_locale, get_locale, gettext, refresh
 from markupsafe import Markup
 
 from .config import ROOT
+from .domain.texts import Text
 
 #: the languages the back office and its mails are translated into; the first is the fallback
 LANGUAGES = ("en", "de")
@@ -165,7 +166,16 @@ def translated(message):
     Unlike Jinja's _(), a message with a literal % sign is shown as it is."""
     if not message or isinstance(message, Markup):
         return message
+    if isinstance(message, Text):
+        params = {key: translated(value) if isinstance(value, Text) else value
+                  for key, value in message.params.items()}
+        return gettext(message.template, **params) if params else gettext(message.template)
     return gettext(str(message))
+
+
+def _finalize(value):
+    """Every {{ value }} in a template: a domain sentence shows in the page's language."""
+    return translated(value) if isinstance(value, Text) else value
 
 
 def _choose_anew() -> None:
@@ -182,5 +192,6 @@ def init_app(app) -> None:
     app.before_request(_choose_anew)
     # msgids do not depend on how a {% trans %} block is wrapped over lines
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.finalize = _finalize
     app.jinja_env.globals.update(current_language=current, LANGUAGE_NAMES=LANGUAGE_NAMES,
                                  translated=translated, speak_language_of=speak_language_of)

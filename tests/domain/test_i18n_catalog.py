@@ -55,7 +55,7 @@ def test_every_text_in_code_and_templates_is_in_the_catalogue():
         method_map, options_map = parse_mapping_cfg(f)
     found = {message for _file, _line, message, _comments, _context
              in extract_from_dir(str(ROOT), method_map, options_map, keywords={
-                 "_": None, "gettext": None, "ngettext": (1, 2), "N_": None}) if message}
+                 "_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "T_": None}) if message}
     found = {m if isinstance(m, str) else m[0] for m in found}
     known = {m if isinstance(m, str) else m[0] for m in entries(catalogue("de"))}
     missing = sorted(found - known)
