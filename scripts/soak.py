@@ -11,15 +11,17 @@ ports, as two machines would run them), a local SMTP server that records every m
 the given time, each picks a random server and a random back-office request: list searches,
 quick search, order and customer pages, and the htmx actions mark paid, cancel (with and
 without fee), refund what is due, extend, reactivate, approve, deny, block/unblock a ticket,
-edit, tag and anonymize customers (box-office orders are not created yet). Afterwards the
-database is checked: money adds up on every order, no refund beyond its payment, no quota or
-seat oversold, every changed order has its history entry, no mail sent twice, no 5xx answer. Prints a table per request kind (count, refusals, p50, p95) and exits 1
+edit, tag and anonymize customers, and sell the last tickets of a small quota through the JSON
+API, all clients at once. Afterwards the database is checked: money adds up on every order, no
+refund beyond its payment, no quota or seat oversold (the small quota refused sales only once sold out), every changed order has its history entry, no mail sent twice, no 5xx answer. Prints a table per request kind (count, refusals, p50, p95) and exits 1
 on any violation.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
+import json
 import os
 import random
 import re
@@ -43,6 +45,9 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/backoffice_soak"
 ORG = "demo"
 #: answers that are a refusal a person would also get (stale form, wrong state): not failures
 REFUSALS = {409, 422}
+#: tickets of the product the clients sell through the API at the same time
+SALE_QUOTA = 12
+SALE_KIND = "API: sell last tickets"
 
 
 def parse_args() -> argparse.Namespace:
@@ -110,6 +115,43 @@ class Targets:
     approval: list[tuple[str, str]]
     customers: list[str]
     families: list[str]
+    sale: Sale | None = None
+
+
+@dataclass
+class Sale:
+    """A product with a small quota, sold through the API by every client at once."""
+    event: str
+    item: int
+    quota: int
+    token: str
+
+
+def prepare_sale(app) -> Sale:
+    """A new product and quota of SALE_QUOTA tickets in the demo organizer's first single event,
+    and an API token of its all-permission team."""
+    from sqlalchemy import select
+
+    from backoffice.domain import api_tokens, items, quotas
+    from backoffice.domain.audit import Actor
+    from backoffice.domain.models import Event, Organizer, Team
+    from backoffice.extensions import db
+    with app.app_context():
+        organizer = db.session.scalar(select(Organizer).where(Organizer.slug == ORG))
+        event = db.session.scalars(select(Event).where(Event.organizer_id == organizer.id,
+                                                       Event.has_subevents.is_(False)).order_by(Event.id)).first()
+        team = db.session.scalars(select(Team).where(Team.organizer_id == organizer.id, Team.all_events.is_(True),
+                                                     Team.can_change_orders.is_(True)).order_by(Team.id)).first()
+        actor = Actor(label="soak")
+        item = items.create_item(event, actor=actor, name="Soak: last tickets", default_price="10.00",
+                                 admission=True)
+        quota = quotas.create_quota(event, actor=actor, name="Soak: last tickets", size=str(SALE_QUOTA),
+                                    items=[str(item.id)])
+        _token, plain = api_tokens.create_token(team, name="soak", actor=actor)
+        sale = Sale(event.slug, item.id, quota.id, plain)
+        db.session.commit()
+        db.session.remove()
+    return sale
 
 
 def read_targets(app) -> Targets:
@@ -193,6 +235,26 @@ class Client:
                   f"/{ORG}/events/{event}/orders/{code}/positions/{position.group(1)}/block",
                   {"seen": seen.group(1), "block": self.rng.choice(["add", "remove"])})
 
+    def api_sale(self):
+        """One ticket of the small quota through the API; once it is sold out, a 400 naming the quota."""
+        sale = self.targets.sale
+        body = {"email": f"soak{self.rng.randrange(10**6)}@example.org", "locale": "en", "payment_provider": "manual",
+                "send_email": False, "positions": [{"item": sale.item}]}
+        connection = http.client.HTTPConnection("127.0.0.1", self.rng.choice(self.ports), timeout=60)
+        path = f"/api/v1/organizers/{ORG}/events/{sale.event}/orders/"
+        started = time.perf_counter()
+        try:
+            connection.request("POST", path, body=json.dumps(body),
+                               headers={"Authorization": f"Token {sale.token}", "Content-Type": "application/json"})
+            response = connection.getresponse()
+            text = response.read().decode()
+        finally:
+            connection.close()
+        # sold out is the refusal a box office would get too
+        sold_out = response.status == 400 and ("quota" in text.lower() or "available" in text.lower())
+        status = 409 if sold_out else response.status
+        self.tally.add(SALE_KIND, status, time.perf_counter() - started, path, text)
+
     def customer_edit(self):
         identifier = self.rng.choice(self.targets.customers)
         form = self.call("customer edit form", "GET", f"/{ORG}/customers/{identifier}/edit", htmx=True)
@@ -223,6 +285,7 @@ class Client:
             (1, lambda: self.action("deny", "deny", {"send_email": "on", "comment": "Sold out"}, t.approval)),
             (3, self.block),
             (2, self.customer_edit),
+            (2, self.api_sale),
             (1, lambda: self.call("anonymize customer", "POST",
                                   f"/{ORG}/customers/{r.choice(t.customers)}/anonymize", {})),
             (2, lambda: self.call("customer tag", "POST", f"/{ORG}/customers/{r.choice(t.customers)}/tags",
@@ -274,6 +337,22 @@ def check_database(app, started: dt.datetime, mails: list[tuple[str, str]]) -> l
         problems += mail_problems(Counter(tuple(m) for m in sent), Counter(mails))
         db.session.remove()
     return problems
+
+
+def sale_problems(app, sale: Sale, tally: Tally) -> list[str]:
+    """The small quota is never oversold, and a client was told "sold out" only when it was."""
+    from backoffice.domain.availability import quota_used
+    from backoffice.domain.models import Quota
+    from backoffice.extensions import db
+    with app.app_context():
+        used = quota_used(db.session.get(Quota, sale.quota))
+        db.session.remove()
+    refused = tally.statuses[SALE_KIND][409]
+    if used > SALE_QUOTA:
+        return [f"the small quota of {SALE_QUOTA} holds {used} tickets"]
+    if refused and used < SALE_QUOTA:
+        return [f"{refused} sales refused as sold out while the small quota held {used} of {SALE_QUOTA}"]
+    return []
 
 
 def money_problems(order, rules, status) -> list[str]:
@@ -338,6 +417,7 @@ def main() -> int:
         from backoffice import create_app
         app = create_app({"SQLALCHEMY_DATABASE_URI": url})
         targets = read_targets(app)
+        targets.sale = prepare_sale(app)
         ports = [free_port(), free_port()]
         for port in ports:
             log = logs / f"backoffice-soak-{port}.log"
@@ -366,7 +446,7 @@ def main() -> int:
         with sink.lock:
             mails = list(sink.messages)
         report(tally, args.seconds, args.clients, args.orders, len(mails))
-        problems = tally.errors + check_database(app, started, mails)
+        problems = tally.errors + check_database(app, started, mails) + sale_problems(app, targets.sale, tally)
     finally:
         for server, _port, _log in servers:
             stop_gunicorn(server)

@@ -44,3 +44,35 @@ def test_a_mail_received_twice_is_reported():
     assert soak.mail_problems(sent, Counter({("a@example.org", "Your order"): 1})) == []
     twice = soak.mail_problems(sent, Counter({("a@example.org", "Your order"): 2}))
     assert twice == ["mail ('a@example.org', 'Your order') received 2 times, sent 1 times by the outbox"]
+
+
+def test_the_small_quota_sold_by_every_client_is_checked_both_ways(app, world):
+    sale = soak.prepare_sale(app)
+    quota = db.session.get(soak_models().Quota, sale.quota)
+    assert quota.size == soak.SALE_QUOTA and [i.id for i in quota.items] == [sale.item]
+    assert soak_models().ApiToken.query.filter_by(name="soak").count() == 1
+
+    def tally(refused: int):
+        t = soak.Tally()
+        t.statuses[soak.SALE_KIND][409] = refused
+        return t
+
+    item = db.session.get(soak_models().Item, sale.item)
+    factories.order(world.event, [item] * 3)
+    db.session.commit()
+    # three sold, nobody refused: fine; somebody refused with tickets left: reported
+    assert soak.sale_problems(app, sale, tally(0)) == []
+    assert soak.sale_problems(app, sale, tally(2)) == [
+        f"2 sales refused as sold out while the small quota held 3 of {soak.SALE_QUOTA}"]
+    factories.order(world.event, [item] * (soak.SALE_QUOTA - 3))
+    db.session.commit()
+    assert soak.sale_problems(app, sale, tally(5)) == []
+    factories.order(world.event, [item])
+    db.session.commit()
+    assert soak.sale_problems(app, sale, tally(5)) == [
+        f"the small quota of {soak.SALE_QUOTA} holds {soak.SALE_QUOTA + 1} tickets"]
+
+
+def soak_models():
+    from backoffice.domain import models
+    return models
