@@ -39,7 +39,8 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
         self.WTF_CSRF_TIME_LIMIT = None
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # no `pool_pre_ping`: extensions._ping_if_idle checks only connections idle for a while
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
         self.LOGIN_THROTTLE_FAILURES = int(os.environ.get("LOGIN_THROTTLE_FAILURES", "5"))
         self.MAX_CONTENT_LENGTH = 2 * 1024 * 1024
         # request log lines: "text" or "json" (one JSON object per line, for log collectors)

@@ -1,8 +1,12 @@
+import time
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event, exc
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -23,3 +27,57 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+
+#: a pooled PostgreSQL connection unused for longer than this is checked before it is handed out
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+@event.listens_for(Pool, "checkin")
+def _note_idle(dbapi_connection, record) -> None:
+    if record is not None:
+        record.info["idle_since"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_if_idle(dbapi_connection, record, proxy) -> None:
+    """Check that a PostgreSQL connection is still alive, when it has been idle for a while.
+
+    The server closes connections when it restarts, a firewall forgets idle ones, and a dead
+    connection would fail the request that gets it. SQLAlchemy's `pool_pre_ping` asks the
+    server on every checkout: one more round trip per request, most of them for a connection
+    used milliseconds before. Busy connections are not asked; one that dies while in use
+    (a restart while serving) still fails that request, after which SQLAlchemy discards every
+    connection of the pool. SQLite has no connection to lose."""
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    if not type(dbapi_connection).__module__.startswith("psycopg"):
+        return
+    autocommit = dbapi_connection.autocommit
+    try:
+        dbapi_connection.autocommit = True  # no BEGIN for the check
+        dbapi_connection.execute("SELECT 1")
+        dbapi_connection.autocommit = autocommit
+    except Exception as e:  # any failure: let the pool open a new connection instead
+        raise exc.DisconnectionError(str(e)) from e
+
+
+@event.listens_for(Engine, "do_connect")
+def _postgresql_options(dialect, _record, _cargs, cparams) -> None:
+    """Connection settings for PostgreSQL (psycopg 3), whatever DATABASE_URL says besides.
+
+    - No server-side prepared statements (`prepare_threshold=None`): psycopg prepares a
+      statement after its fifth run, but forgets them all at every rollback, and every request
+      ends with one (the session closes). So nothing was ever reused, and a request that ran one
+      statement five times (a list with many products) paid a round trip to prepare it and
+      another for DEALLOCATE ALL at its end.
+    - No JIT compilation (`jit=off`): PostgreSQL compiles a query whose estimated cost passes
+      `jit_above_cost` (100,000), which takes tens of milliseconds, more than any query here
+      runs; a trigram search over a big table can be estimated that high."""
+    if dialect.driver != "psycopg":
+        return
+    cparams.setdefault("prepare_threshold", None)
+    options = cparams.get("options", "")
+    if "jit" not in options:
+        cparams["options"] = f"{options} -c jit=off".strip()

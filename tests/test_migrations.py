@@ -179,3 +179,34 @@ def test_upgrade_to_0003_fills_the_search_index(tmp_path):
             db.engine.dispose()
     finally:
         _drop(name)
+
+
+def test_0008_moves_merging_of_the_search_index_out_of_writes(tmp_path):
+    """SQLite: the FTS5 indexes stop merging during writes (automerge 0) and merge again after a
+    downgrade; PostgreSQL's trigram indexes are left as they are."""
+    url, name = _scratch_url(tmp_path)
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(tmp_path)})
+        with app.app_context():
+            def settings() -> dict:
+                with db.engine.connect() as conn:
+                    if DB_KIND == "postgresql":
+                        return {"trigram indexes": conn.execute(text(
+                            "SELECT count(*) FROM pg_indexes WHERE indexname LIKE '%_search_text_trgm'")).scalar()}
+                    return {fts: conn.execute(text(f"SELECT v FROM {fts}_config WHERE k = 'automerge'")).scalar()
+                            for fts in ("order_search", "customer_search")}
+            upgrade(revision="0007")
+            before = settings()
+            upgrade(revision="0008")
+            after = settings()
+            downgrade(revision="0007")
+            reverted = settings()
+            db.engine.dispose()
+        if DB_KIND == "postgresql":
+            assert before == after == reverted == {"trigram indexes": 2}
+        else:
+            assert before == {"order_search": None, "customer_search": None}  # FTS5's default, 4
+            assert after == {"order_search": 0, "customer_search": 0}
+            assert reverted == {"order_search": 4, "customer_search": 4}
+    finally:
+        _drop(name)

@@ -1,4 +1,5 @@
-"""Work nobody clicks for: overdue orders expire, used-up password links are forgotten.
+"""Work nobody clicks for: overdue orders expire, used-up password links are forgotten, the
+search index's segments are merged (SQLite, search_index.merge_segments).
 
 Safe to run on several servers at once (cron on each): every order is expired in its own
 transaction that locks the order and checks again that it is still pending and overdue, so two
@@ -13,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 
 from ..extensions import db
-from . import orders
+from . import orders, search_index
 from .audit import Actor
 from .errors import DomainError
 from .models import Customer, Order, OrderStatus, User, utcnow
@@ -29,6 +30,7 @@ BATCH = 500
 class PeriodicResult:
     expired: int = 0
     links_purged: int = 0
+    index_merges: int = 0
 
 
 def overdue_order_ids(now: datetime, limit: int = BATCH) -> list[int]:
@@ -83,4 +85,5 @@ def purge_password_links(now: datetime | None = None) -> int:
 
 def run(now: datetime | None = None) -> PeriodicResult:
     now = now or utcnow()
-    return PeriodicResult(expired=expire_overdue_orders(now), links_purged=purge_password_links(now))
+    return PeriodicResult(expired=expire_overdue_orders(now), links_purged=purge_password_links(now),
+                          index_merges=search_index.merge_segments())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Alias, Select, func, select, union
+from sqlalchemy import Alias, Select, and_, func, or_, select, union
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.orm import joinedload
 
@@ -49,20 +49,25 @@ class QuickResults:
         return not self.orders and not self.customers
 
 
-def quick_search(text: str, order_event_ids: list[int], customer_organizer_ids: list[int],
-                 limit: int = QUICK_LIMIT, count_cap: int = search_index.COUNT_CAP) -> QuickResults:
+def quick_search(text: str, order_event_ids: list[int] | Select, customer_organizer_ids: list[int],
+                 limit: int = QUICK_LIMIT, count_cap: int = search_index.COUNT_CAP,
+                 event_organizers: dict[int, int] | None = None) -> QuickResults:
     """Orders (of the events given) and customers (of the organizers given) matching `text`:
     order code, email, name, phone, customer identifier or the beginning of a ticket secret.
-    A full group says how many more each organizer's list holds; nothing found suggests names."""
+    A full group says how many more each organizer's list holds; nothing found suggests names.
+    `order_event_ids` may be a select of event ids, which each query then reads as a subquery
+    (one statement less than looking them up first). `event_organizers` ({event id: organizer
+    id} of a list of event ids), when the caller knows it, saves looking it up."""
     text = text.strip()[:200]
     results = QuickResults(query=text, orders=[], customers=[])
     if not text:
         return results
-    if order_event_ids:
+    if _some(order_event_ids):
         results.orders, matches = _quick_orders(text, order_event_ids, limit)
         results.exact_order = next((o for o in results.orders if o.code == text.upper()), None)
         if len(results.orders) >= limit:
-            results.more_orders = _more_orders(text, order_event_ids, results.orders, count_cap, matches)
+            results.more_orders = _more_orders(text, order_event_ids, results.orders, count_cap, matches,
+                                               event_organizers)
     if customer_organizer_ids:
         results.customers, matches = _quick_customers(text, customer_organizer_ids, limit)
         results.exact_customer = next((c for c in results.customers if c.identifier == text.upper()), None)
@@ -74,15 +79,25 @@ def quick_search(text: str, order_event_ids: list[int], customer_organizer_ids: 
     return results
 
 
-def _more_orders(text: str, event_ids: list[int], shown: list[Order], cap: int,
-                 matches: int | None = None) -> list[MoreResults]:
+def _some(event_ids: list[int] | Select) -> bool:
+    """Whether there are events to search (a select of them may find none, which costs nothing)."""
+    return isinstance(event_ids, Select) or bool(event_ids)
+
+
+def _more_orders(text: str, event_ids: list[int] | Select, shown: list[Order], cap: int,
+                 matches: int | None = None, event_organizers: dict[int, int] | None = None) -> list[MoreResults]:
     """Per organizer: the matches of the organizer-wide list, when it holds more than shown here.
     `matches`: all matches in `event_ids` when _quick_orders counted them (PostgreSQL), which is
     the count when the events are one organizer's."""
+    if isinstance(event_ids, list) and event_organizers is not None and set(event_ids) <= set(event_organizers):
+        event_organizers = {event_id: event_organizers[event_id] for event_id in event_ids}
+    else:
+        event_organizers = {event_id: organizer_id for event_id, organizer_id in db.session.execute(
+            select(Event.id, Event.organizer_id).where(Event.id.in_(event_ids)))}
     by_organizer: dict[int, list[int]] = {}
-    for event_id, organizer_id in db.session.execute(
-            select(Event.id, Event.organizer_id).where(Event.id.in_(event_ids)).order_by(Event.organizer_id)):
+    for event_id, organizer_id in sorted(event_organizers.items()):
         by_organizer.setdefault(organizer_id, []).append(event_id)
+    by_organizer = dict(sorted(by_organizer.items()))
     more = []
     parts = one_word_parts(text)
     for organizer_id, ids in by_organizer.items():
@@ -154,10 +169,10 @@ def ids_in_parts(model, parts: list[Select], scope, limit: int) -> set[int]:
     return found
 
 
-def _quick_suggestions(text: str, event_ids: list[int], organizer_ids: list[int]) -> list[str]:
+def _quick_suggestions(text: str, event_ids: list[int] | Select, organizer_ids: list[int]) -> list[str]:
     """Names alike to `text` among the orders and customers this search may show."""
     names: list[str] = []
-    if event_ids:
+    if _some(event_ids):
         names += search_index.suggest_names(Order, text, (Order.event_id + 0).in_(event_ids))
     if organizer_ids:
         names += search_index.suggest_names(Customer, text, (Customer.organizer_id + 0).in_(organizer_ids))
@@ -165,20 +180,24 @@ def _quick_suggestions(text: str, event_ids: list[int], organizer_ids: list[int]
     return sorted(unique, key=lambda n: -search_index.similarity(text, n))[:search_index.SUGGESTIONS]
 
 
-def _quick_orders(text: str, event_ids: list[int], limit: int) -> tuple[list[Order], int | None]:
+def _quick_orders(text: str, event_ids: list[int] | Select, limit: int) -> tuple[list[Order], int | None]:
     """The latest orders the order list's search finds (newest first), an order with exactly this
     code before them; and how many orders match when that was counted on the way (else None)."""
     # Latest by id, not by date: the table is read backwards in storage order and the scan stops
     # after `limit` matches (walking the date index instead costs a random read per order, a
     # second at 100,000 orders when little matches). `event_id + 0` keeps the event index out.
     in_events = (Order.event_id + 0).in_(event_ids)
-    loading = (joinedload(Order.event), joinedload(Order.invoice_address), joinedload(Order.customer))
-    exact = db.session.scalars(select(Order).where(in_events, Order.code == text.upper()).options(*loading)
-                               .limit(1)).first() if len(text) <= 16 else None
-    if exact is not None and _only_a_code(text):
-        # A code typed alone is the order the caller means (codes are unique in an event); reading
-        # every name and email for the same five characters would cost the whole scan.
-        return [exact], None
+    # what a result shows: the event and its organizer (the link names both), the invoice name;
+    # not the customer, whose 31 columns each order's row would carry for nothing
+    loading = (joinedload(Order.event).joinedload(Event.organizer), joinedload(Order.invoice_address))
+    exact_code = and_(in_events, Order.code == text.upper()) if len(text) <= 16 else None
+    if exact_code is not None and _only_a_code(text):
+        exact = db.session.scalars(select(Order).where(exact_code).options(*loading).limit(1)).first()
+        if exact is not None:
+            # A code typed alone is the order the caller means (codes are unique in an event);
+            # reading every name and email for the same five characters would cost the whole scan.
+            return [exact], None
+        exact_code = None  # no order has this code
     parts = one_word_parts(text)
     matches = None
     if parts is None:
@@ -187,11 +206,25 @@ def _quick_orders(text: str, event_ids: list[int], limit: int) -> tuple[list[Ord
         ids, matches = _latest_counted(Order, text, order_word_ids, in_events, limit)
     else:
         ids = latest_in_parts(Order, parts, in_events, limit)
-    stmt = select(Order).where(Order.id.in_(ids)).options(*loading)
-    orders = sorted(db.session.scalars(stmt).unique(), key=lambda o: o.datetime, reverse=True)
+    if not ids and (exact_code is None or _exact_among_matches(text)):
+        return [], matches
+    # the matches and the order with exactly this code, which may be older than the latest
+    # `limit` matches, in one query
+    wanted = Order.id.in_(ids) if exact_code is None else or_(Order.id.in_(ids), exact_code)
+    loaded = list(db.session.scalars(select(Order).where(wanted).options(*loading)).unique())
+    orders = sorted((o for o in loaded if o.id in ids), key=lambda o: o.datetime, reverse=True)
+    exact = min((o for o in loaded if exact_code is not None and o.code == text.upper()),
+                key=lambda o: o.id, default=None)
     if exact is None:
         return orders, matches
     return [exact, *[o for o in orders if o.id != exact.id]][:limit], matches
+
+
+def _exact_among_matches(text: str) -> bool:
+    """Whether the search's matches include the order with code (or the customer with
+    identifier) `text` whenever it exists: a single word is looked up as a code and identifier
+    too, so no matches means no such order or customer."""
+    return words(text) == [text]
 
 
 def _latest_counted(model, text: str, word_selects, scope, limit: int) -> tuple[list[int], int | None]:
@@ -239,16 +272,21 @@ def _quick_customers(text: str, organizer_ids: list[int], limit: int) -> tuple[l
     # `limit` of them, where sorting by name would read and sort every match (10,000 for a
     # common name at 500,000 customers). `organizer_id + 0` keeps the organizer index out.
     in_organizers = (Customer.organizer_id + 0).in_(organizer_ids)
-    exact = db.session.scalars(select(Customer).where(in_organizers, Customer.identifier == text.upper())
-                               .options(joinedload(Customer.organizer)).limit(1)).first() if len(text) <= 16 else None
+    exact_identifier = and_(in_organizers, Customer.identifier == text.upper()) if len(text) <= 16 else None
     parts = one_word_parts(text, word_id_selects)
     matches = None
     if parts is None:
         ids, matches = _latest_counted(Customer, text, word_id_selects, in_organizers, limit)
     else:
         ids = latest_in_parts(Customer, parts, in_organizers, limit)
-    stmt = select(Customer).where(Customer.id.in_(ids)).options(joinedload(Customer.organizer))
-    found = sorted(db.session.scalars(stmt), key=lambda c: ((c.name_cached or "").casefold(), c.id))
+    if not ids and (exact_identifier is None or _exact_among_matches(text)):
+        return [], matches
+    # the matches and the customer with exactly this identifier (perhaps older than them) at once
+    wanted = Customer.id.in_(ids) if exact_identifier is None else or_(Customer.id.in_(ids), exact_identifier)
+    loaded = list(db.session.scalars(select(Customer).where(wanted).options(joinedload(Customer.organizer))))
+    found = sorted((c for c in loaded if c.id in ids), key=lambda c: ((c.name_cached or "").casefold(), c.id))
+    exact = min((c for c in loaded if exact_identifier is not None and c.identifier == text.upper()),
+                key=lambda c: c.id, default=None)
     if exact is None:
         return found, matches
     return [exact, *[c for c in found if c.id != exact.id]][:limit], matches

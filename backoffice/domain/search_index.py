@@ -320,6 +320,44 @@ def rebuild(conn: sa.Connection, batch: int = BATCH) -> int:
     return total
 
 
+# --- merging the FTS5 segments (SQLite) -----------------------------------------------------------
+
+#: index pages one merge step writes at most (4 KiB each): a step holds the write lock for up to
+#: about 0.1 s when it merges big segments (the first runs after a bulk load), far less otherwise
+MERGE_PAGES = 100
+#: merge steps per index and run of `flask periodic`, a bound on a run's time
+MERGE_STEPS = 50
+
+
+def merge_segments(pages: int = MERGE_PAGES, steps: int = MERGE_STEPS) -> int:
+    """SQLite: merge the small segments of the FTS5 indexes; returns the steps that merged some.
+
+    Every commit that changes a search text adds a segment to the index. Migration 0008 turned
+    FTS5's automerge off, which merged them inside whichever write came next (a commit now and
+    then took tens of milliseconds longer); `flask periodic` merges them here instead, each step
+    a short transaction of its own, so that writers wait for one step at most. A step merges a
+    level with at least four segments (FTS5's `usermerge`); should writes outpace this, FTS5
+    still merges a level that reaches 16 segments (`crisismerge`) during a write, which then
+    merges only those small segments. Searches stay right with any number of segments; each
+    one is a little more to read until merged. PostgreSQL: nothing to do."""
+    if not tx.is_sqlite():
+        return 0
+    merged = 0
+    for fts in _FTS.values():
+        for _ in range(steps):
+            with tx.immediate():
+                before = db.session.scalar(sa.text("SELECT total_changes()"))
+                db.session.execute(sa.text(f"INSERT INTO {fts.name}({fts.name}, rank) VALUES ('merge', :pages)"),
+                                   {"pages": pages})
+                # the INSERT itself is one change; FTS5 counts its writes as more (its documentation)
+                worked = db.session.scalar(sa.text("SELECT total_changes()")) - before > 1
+                db.session.commit()
+            if not worked:
+                break
+            merged += 1
+    return merged
+
+
 def outside_the_models(name: str | None, type_: str, _parent_names=None) -> bool:
     """For Alembic's `include_name`: False for the search index's own tables and indexes (FTS5
     tables, pg_trgm indexes), which the migration creates and the models do not describe."""

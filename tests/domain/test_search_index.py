@@ -211,3 +211,38 @@ def test_suggestions_look_past_rows_sharing_one_trigram(world, actor, monkeypatc
     assert search_index.suggest_names(Order, "Schmitd", scope) == ["Jan Schmidt"]
     # a swap that leaves a single shared trigram is still found, in the looser round
     assert search_index.suggest_names(Order, "Schluz", scope) == ["Anna Schulz"]
+
+
+@pytest.mark.parametrize("sort", ["-joined", "joined", "identifier", "-last_modified"])
+def test_customer_search_pages_sort_and_count_every_match_once(world, sort, monkeypatch):
+    """A one-word customer search pages through its matches in the list's order, counts each
+    once (found by name and by identifier alike), stops counting at the cap and keeps the
+    organizer's customers apart (PostgreSQL reads them from the index lookups, _matches_page)."""
+    from datetime import timedelta
+
+    from backoffice.domain import paging
+    from backoffice.domain.models import utcnow
+    monkeypatch.setattr(paging, "COUNT_CAP", 6)
+    other = factories.organizer(slug="other-org")
+    start = utcnow() - timedelta(days=30)
+    matching = []
+    for i in range(9):
+        c = factories.customer(world.organizer, f"wiśniewska{i}@example.org", f"Ewa Wiśniewska {i}")
+        c.date_joined = start + timedelta(days=i % 4, hours=i)  # ties on the day, not the hour
+        matching.append(c)
+    factories.customer(world.organizer, "someone@example.org", "Somebody Else")
+    factories.customer(other, "wisniewska@example.org", "Ewa Wiśniewska elsewhere")
+    db.session.commit()
+    f = customer_queries.CustomerFilters(query="wisniewska", sort=sort)
+    expected = [c.id for c in db.session.scalars(
+        select(Customer).where(Customer.id.in_([c.id for c in matching]))
+        .order_by(*customer_queries.ordering(sort)))]
+    first = customer_queries.customers_page(world.organizer, f, 1, per_page=4)
+    second = customer_queries.customers_page(world.organizer, f, 2, per_page=4)
+    third = customer_queries.customers_page(world.organizer, f, 3, per_page=4)
+    assert [c.id for p in (first, second, third) for c in p.items] == expected
+    assert first.capped and first.total == 7 and first.more  # "more than 6"
+    assert [c.id for c in customer_queries.customers_page(world.organizer, f, 9, per_page=4).items] == expected[8:]
+    by_identifier = customer_queries.CustomerFilters(query=matching[0].identifier.lower(), sort=sort)
+    page = customer_queries.customers_page(world.organizer, by_identifier)
+    assert [c.id for c in page.items] == [matching[0].id] and page.total == 1 and not page.capped

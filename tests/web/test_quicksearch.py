@@ -6,6 +6,7 @@ import pytest
 from backoffice.domain.models import InvoiceAddress
 from backoffice.extensions import db
 from tests import factories
+from tests.conftest import DB_KIND
 
 
 def search(staff, text: str, htmx: bool = True, go: bool = False):
@@ -127,3 +128,50 @@ def test_an_order_code_typed_alone_opens_that_order_without_reading_every_name(w
     searching = ("LIKE", "GLOB", "~", "MATCH")  # MATCH: the search index on SQLite
     assert not any(word in s.upper() for word in searching for s in by_code.statements)
     assert any(word in s.upper() for word in searching for s in by_name.statements)
+
+
+def _lazy_loads(statements: list[str]) -> list[str]:
+    """Statements that load one organizer, event or customer by its id after the results."""
+    import re
+    return [s for s in statements if re.search(r"FROM (organizer|event|customer)\s+WHERE \1\.id = ", s)]
+
+
+def test_an_order_code_reads_no_customer_rows_when_no_customer_matches(staff, data, count_queries):
+    _, order, _ = data
+    if not any(c.isdigit() for c in order.code):  # a code typed alone has a digit (no name has one)
+        order.code = "7" + order.code[1:]
+        db.session.commit()
+    code, order_id = order.code, order.id
+    with count_queries() as counter:
+        html = search(staff, code).get_data(as_text=True)
+    assert f'qs-order-{order_id}' in html and "qs-customer-" not in html
+    # the order comes with its event and organizer (its link names both), and no customer rows
+    # are read when the customer lookup found none
+    assert not _lazy_loads(counter.statements), "\n".join(counter.statements)
+    assert not any(s.startswith("SELECT customer.id, customer.organizer_id") for s in counter.statements), \
+        "\n".join(counter.statements)
+    # the user, the teams, the order by its code with its event and organizer (the events in scope a
+    # subquery of it), and the customers' lookup (on SQLite one per part: identifier, index)
+    assert len(counter.statements) == (4 if DB_KIND == "postgresql" else 5), "\n".join(counter.statements)
+
+
+@pytest.mark.parametrize("extra", [0, 12])
+def test_quick_search_statements_do_not_grow_with_matches(staff, world, count_queries, extra):
+    """Eight orders and customers shown, "Show all N" for more: the same statements whether 8 or 20
+    orders and customers match, and none per result."""
+    for i in range(8 + extra):
+        customer = factories.customer(world.organizer, f"kowalski{i}@example.org", f"Anna Kowalski{i}")
+        factories.order(world.event, [world.ticket], email=f"kowalski{i}@example.org", customer=customer)
+    db.session.commit()
+    with count_queries() as counter:
+        html = search(staff, "kowalski").get_data(as_text=True)
+    assert html.count('id="qs-order-') == 8 and html.count('id="qs-customer-') == 8
+    assert ("Show all" in html) == bool(extra)
+    assert not _lazy_loads(counter.statements), "\n".join(counter.statements)
+    # rows: the user, the teams, the events in scope, then the orders and the customers shown
+    rows = [s for s in counter.statements if not s.startswith(('SELECT "order".id \n', "SELECT customer.id \n",
+                                                                "SELECT DISTINCT", "SELECT anon_1.id"))]
+    assert len(rows) == 5, "\n".join(counter.statements)
+    # and the matches' ids: on PostgreSQL one query per group (with the count); on SQLite one per
+    # part of the search (index, code or identifier, …) and group, and as many for the counts
+    assert len(counter.statements) == (7 if DB_KIND == "postgresql" else 17), "\n".join(counter.statements)
