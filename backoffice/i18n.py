@@ -121,23 +121,10 @@ def N_(text: str) -> str:
     return text
 
 
-#: texts written outside the templates (domain sentences, form labels, states) that staff read
-#: most often, listed here so that the catalogue holds them; translated() translates them where
-#: shown. A sentence with details filled in (an order code, an amount) stays English.
+#: texts written outside the templates that no N_ or T_ marks where they are written (the states
+#: of the models, the nouns the list macros count), listed here so that the catalogue holds them;
+#: translated() translates them where shown
 DOMAIN_MESSAGES = (
-    N_("Email address or password is wrong."),
-    N_("The two passwords are not the same."),
-    N_("You are logged out."),
-    N_("Please log in to see this page."),
-    N_("Back to your order"),
-    N_("Back to your ticket"),
-    N_("The form was sent without a valid security token. Reload the page and try again."),
-    # the error pages (web/errors.py)
-    N_("Not allowed"), N_("You do not have permission to do this."), N_("Not found"),
-    N_("There is nothing at this address, or you may not see it."),
-    N_("This address does not accept this kind of request."), N_("Too large"),
-    N_("What you sent is too large."), N_("Something went wrong"),
-    N_("The error was logged. Nothing was changed; try again."), N_("Form expired"),
     # what lists count (macros/ui.html pagination, quick search)
     N_("results"), N_("orders"), N_("customers"), N_("mails"), N_("tickets"), N_("seats"),
     N_("revoked secrets"), N_("blocked secrets"),
@@ -146,17 +133,8 @@ DOMAIN_MESSAGES = (
     N_("transit"), N_("external"), N_("done"), N_("admin"), N_("buyer"),
     # states of a mail in the outbox (models.OutboxStatus)
     N_("queued"), N_("sent"), N_("failed"), N_("kept"),
-    # the labels of the customer form (web/customer_forms.py) and of name parts (domain/names.py)
-    N_("Email"), N_("Phone"), N_("Language"), N_("Company"), N_("Street"), N_("Address line 2"),
-    N_("Postal code"), N_("City"), N_("State"), N_("Country"), N_("Date of birth"),
-    N_("External identifier"), N_("Notes"), N_("Internal; the customer never sees them"),
-    N_("Email address verified"), N_("Marketing consent"), N_("Password"),
-    N_("Optional. Stored hashed and never shown again."), N_("Tags"), N_("Separated by commas"),
-    N_("Send an activation email with a link to set a password"),
-    N_("Name"), N_("Given name"), N_("Family name"),
-    N_("opted in"), N_("opted out"), N_("not asked"),
-    # how a change of an order treats taxes (web/orders/change.py)
-    N_("Do not recalculate"), N_("Recalculate, keep gross prices"), N_("Recalculate, keep net prices"),
+    # the labels of domain/customer_fields.py, in the message after saving a customer
+    N_("Email verified"), N_("Active"),
 )
 
 
@@ -169,8 +147,31 @@ def translated(message):
     if isinstance(message, Text):
         params = {key: translated(value) if isinstance(value, Text) else value
                   for key, value in message.params.items()}
-        return gettext(message.template, **params) if params else gettext(message.template)
+        shown = gettext(message.template, **params) if params else gettext(message.template)
+        # the English asks for a capital or small first letter; a translation spells its words itself
+        return message.in_english_case(shown) if message.case and current() == "en" else shown
     return gettext(str(message))
+
+
+def words(mapping: dict) -> dict:
+    """A dict of labels (marked N_ where defined) with each label in the page's language."""
+    return {key: translated(value) for key, value in mapping.items()}
+
+
+def in_sentence(label: str) -> str:
+    """A field's label inside a sentence ("Event saved: start, time zone."): lower case in
+    English unless it is an abbreviation (VAT ID); as it is in German, which writes nouns
+    capitalized."""
+    if current() == DEFAULT:
+        return label if label.isupper() else label.lower()
+    return translated(label)
+
+
+def month_names() -> list[str]:
+    """January to December in the page's language."""
+    from babel.dates import get_month_names
+    lang = current() or DEFAULT
+    return [get_month_names("wide", locale=lang)[n] for n in range(1, 13)]
 
 
 def _finalize(value):
@@ -193,5 +194,6 @@ def init_app(app) -> None:
     # msgids do not depend on how a {% trans %} block is wrapped over lines
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.finalize = _finalize
+    app.jinja_env.filters["translated"] = translated
     app.jinja_env.globals.update(current_language=current, LANGUAGE_NAMES=LANGUAGE_NAMES,
                                  translated=translated, speak_language_of=speak_language_of)

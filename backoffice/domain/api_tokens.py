@@ -18,6 +18,7 @@ from .audit import Actor
 from .errors import Invalid, NotFound
 from .models import ApiToken, LogEntry, Organizer, Team, utcnow
 from .teams import MAX_NAME, Grant, begin, ensure_may_give
+from .texts import T_
 
 #: tokens are 43 characters; anything much longer is not one of ours and is not even hashed
 MAX_TOKEN_LENGTH = 200
@@ -35,7 +36,7 @@ def get_token(organizer: Organizer, token_id: Any) -> ApiToken:
         number = None
     token = db.session.get(ApiToken, number) if number is not None else None
     if token is None or token.team.organizer_id != organizer.id:
-        raise NotFound("There is no such API token.", code="token_not_found")
+        raise NotFound(T_("There is no such API token."), code="token_not_found")
     return token
 
 
@@ -45,10 +46,11 @@ def create_token(team: Team, *, name: Any, actor: Actor, now: datetime | None = 
     begin(organizer)
     name = (name if isinstance(name, str) else "").strip()
     if not name:
-        raise Invalid("Enter a name for the token, e.g. the system that will use it.", code="name_missing",
+        raise Invalid(T_("Enter a name for the token, e.g. the system that will use it."), code="name_missing",
                       field="name")
     if len(name) > MAX_NAME:
-        raise Invalid(f"The name is too long: at most {MAX_NAME} characters.", code="name_too_long", field="name")
+        raise Invalid(T_("The name is too long: at most %(max_name)s characters.",
+                         max_name=MAX_NAME), code="name_too_long", field="name")
     ensure_may_give(actor, organizer, Grant.of(team))
     plain = secrets.token_urlsafe(32)
     token = ApiToken(team=team, name=name, token_hash=token_hash(plain), active=True, created=now or utcnow())
@@ -88,7 +90,8 @@ def drop_revoked_tokens(team: Team) -> None:
     for token in list(team.tokens):
         used = db.session.scalar(select(exists().where(LogEntry.api_token_id == token.id)))
         if used:
-            raise Invalid(f"The team “{team.name}” cannot be deleted: the history refers to changes made with its "
-                          f"API token “{token.name}”. Remove its members and permissions instead.",
+            raise Invalid(T_("The team “%(name)s” cannot be deleted: the history refers to changes made with its "
+                             "API token “%(token_name)s”. Remove its members and permissions instead.",
+                             name=team.name, token_name=token.name),
                           code="token_in_history")
         db.session.delete(token)

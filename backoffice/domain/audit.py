@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ..extensions import db
 from .models import ApiToken, Customer, Event, LogEntry, Order, OrderStatus, Organizer, User, utcnow
 from .providers import provider_name
+from .texts import T_
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Actor:
         if self.user is not None:
             return self.user.display_name
         if self.token is not None:
-            return f"API token {self.token.name}"
+            return T_("API token %(name)s", name=self.token.name)
         return self.label
 
 

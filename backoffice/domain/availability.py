@@ -15,6 +15,7 @@ from ..extensions import db
 from .errors import Invalid
 from .models import (Order, OrderPosition, OrderStatus, Quota, Seat, quota_item, quota_variation)
 from .tx import lock_many
+from .texts import T_, joined
 
 COUNTING_STATUSES = (OrderStatus.PENDING, OrderStatus.PAID)
 
@@ -141,19 +142,27 @@ def shortages(event_id: int, needs: list[Need], exclude_order_id: int | None = N
     taken = seats_taken(seat_ids, exclude_order_id)
     for seat in seats:
         if seat.blocked:
-            problems.append(f"Seat {seat.name} is blocked by the organizer and cannot be sold.")
+            problems.append(T_("Seat %(name)s is blocked by the organizer and cannot be sold.", name=seat.name))
         elif seat.id in taken:
-            problems.append(f"Seat {seat.name} is no longer available.")
+            problems.append(T_("Seat %(name)s is no longer available.", name=seat.name))
     duplicates = [s for s, n in Counter(seat_ids).items() if n > 1]
     if duplicates:
-        problems.append("The same seat is assigned to more than one ticket.")
+        problems.append(T_("The same seat is assigned to more than one ticket."))
     return problems
 
 
 def _quota_message(quota: Quota, free: int, wanted: int) -> str:
-    tickets = "ticket" if free == 1 else "tickets"
-    where = f" for {quota.subevent.name}" if quota.subevent is not None else ""
-    return f"Only {free} {tickets} left in quota '{quota.name}'{where}, {wanted} needed."
+    if quota.subevent is not None:
+        if free == 1:
+            return T_("Only %(free)s ticket left in quota '%(name)s' for %(date)s, %(wanted)s needed.",
+                      free=free, name=quota.name, date=quota.subevent.name, wanted=wanted)
+        return T_("Only %(free)s tickets left in quota '%(name)s' for %(date)s, %(wanted)s needed.",
+                  free=free, name=quota.name, date=quota.subevent.name, wanted=wanted)
+    if free == 1:
+        return T_("Only %(free)s ticket left in quota '%(name)s', %(wanted)s needed.",
+                  free=free, name=quota.name, wanted=wanted)
+    return T_("Only %(free)s tickets left in quota '%(name)s', %(wanted)s needed.",
+              free=free, name=quota.name, wanted=wanted)
 
 
 def ensure_available(event_id: int, needs: list[Need], *, force: bool = False,
@@ -165,4 +174,4 @@ def ensure_available(event_id: int, needs: list[Need], *, force: bool = False,
     """
     problems = shortages(event_id, needs, exclude_order_id)
     if problems and not force:
-        raise Invalid(" ".join(problems), code="quota_exceeded")
+        raise Invalid(joined(problems), code="quota_exceeded")

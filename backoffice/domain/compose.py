@@ -22,6 +22,7 @@ from .audit import Actor
 from .customer_fields import clean_email
 from .errors import FieldErrors, Invalid, NotFound
 from .models import Customer, Order, OutboxEmail
+from .texts import T_
 
 MAX_SUBJECT = 200
 MAX_TEXT = 10_000
@@ -106,8 +107,9 @@ def fill(template: str, values: dict[str, str], kind: str, *, field: str, label:
     try:
         parts = list(_FORMATTER.parse(template))
     except ValueError:
-        raise Invalid(f"The {label} has a lone {{ or }}. Write {{{{ or }}}} for a brace itself, or use a "
-                      f"placeholder: {_placeholder_list(kind)}.", code="placeholder_invalid", field=field) from None
+        raise Invalid(T_("The %(label)s has a lone { or }. Write {{ or }} for a brace itself, or use a "
+                         "placeholder: %(placeholders)s.", label=label, placeholders=_placeholder_list(kind)),
+                      code="placeholder_invalid", field=field) from None
     out = []
     for literal, name, spec, conversion in parts:
         out.append(literal)
@@ -115,11 +117,13 @@ def fill(template: str, values: dict[str, str], kind: str, *, field: str, label:
             continue
         written = "{" + name + ("!" + conversion if conversion else "") + (":" + spec if spec else "") + "}"
         if conversion or spec or not name.isidentifier():
-            raise Invalid(f"The {label} has {_shown(written)}: placeholders are plain names such as {{code}}, "
-                          f"without dots, brackets or formats. Use {_placeholder_list(kind)}.",
+            raise Invalid(T_("The %(label)s has %(written)s: placeholders are plain names such as {code}, "
+                             "without dots, brackets or formats. Use %(placeholders)s.",
+                             label=label, written=_shown(written), placeholders=_placeholder_list(kind)),
                           code="placeholder_invalid", field=field)
         if name not in values:
-            raise Invalid(f"Unknown placeholder {_shown(written)} in the {label}: use {_placeholder_list(kind)}.",
+            raise Invalid(T_("Unknown placeholder %(written)s in the %(label)s: use %(placeholders)s.",
+                             written=_shown(written), label=label, placeholders=_placeholder_list(kind)),
                           code="placeholder_unknown", field=field)
         out.append(values[name])
     return "".join(out)
@@ -133,12 +137,13 @@ def _single_line(text: str) -> str:
 def _check_subject(subject) -> str:
     subject = subject.strip() if isinstance(subject, str) else ""
     if not subject:
-        raise Invalid("Enter a subject.", code="subject_required", field="subject")
+        raise Invalid(T_("Enter a subject."), code="subject_required", field="subject")
     if len(subject) > MAX_SUBJECT:
-        raise Invalid(f"The subject may be at most {MAX_SUBJECT} characters long (it has {len(subject):,}).",
+        raise Invalid(T_("The subject may be at most %(max_subject)s characters long (it has %(length)s).",
+                         max_subject=MAX_SUBJECT, length=f"{len(subject):,}"),
                       code="too_long", field="subject")
     if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in subject):
-        raise Invalid("The subject must be a single line, without line breaks or control characters.",
+        raise Invalid(T_("The subject must be a single line, without line breaks or control characters."),
                       code="subject_not_one_line", field="subject")
     return subject
 
@@ -147,15 +152,17 @@ def _check_text(text) -> str:
     text = text if isinstance(text, str) else ""
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
-        raise Invalid("Enter the text of the email.", code="text_required", field="text")
+        raise Invalid(T_("Enter the text of the email."), code="text_required", field="text")
     if len(text) > MAX_TEXT:
-        raise Invalid(f"The text may be at most {MAX_TEXT:,} characters long (it has {len(text):,}).",
+        raise Invalid(T_("The text may be at most %(max_text)s characters long (it has %(length)s).",
+                         max_text=f"{MAX_TEXT:,}", length=f"{len(text):,}"),
                       code="too_long", field="text")
     if "\x00" in text:
-        raise Invalid("The text contains a NUL character; remove it.", code="text_invalid", field="text")
+        raise Invalid(T_("The text contains a NUL character; remove it."), code="text_invalid", field="text")
     bad = next((c for c in text if unicodedata.category(c) == "Cc" and c not in "\n\t"), None)
     if bad is not None:
-        raise Invalid(f"The text contains the control character U+{ord(bad):04X}; remove it.",
+        raise Invalid(T_("The text contains the control character U+%(character)s; remove it.",
+                         character=f"{ord(bad):04X}"),
                       code="text_invalid", field="text")
     return text
 
@@ -167,13 +174,14 @@ def render(subject, text, obj: Order | Customer) -> tuple[str, str]:
     errors = FieldErrors()
     rendered = {"subject": "", "text": ""}
     with errors.check("subject"):
-        filled = _single_line(fill(_check_subject(subject), values, kind, field="subject", label="subject"))
+        filled = _single_line(fill(_check_subject(subject), values, kind, field="subject", label=T_("subject")))
         if len(filled) > MAX_SUBJECT:
-            raise Invalid(f"With the placeholders filled in, the subject is {len(filled):,} characters long; "
-                          f"it may be at most {MAX_SUBJECT}.", code="too_long", field="subject")
+            raise Invalid(T_("With the placeholders filled in, the subject is %(length)s characters long; "
+                             "it may be at most %(max_subject)s.", length=f"{len(filled):,}", max_subject=MAX_SUBJECT),
+                          code="too_long", field="subject")
         rendered["subject"] = filled
     with errors.check("text"):
-        rendered["text"] = fill(_check_text(text), values, kind, field="text", label="text").strip()
+        rendered["text"] = fill(_check_text(text), values, kind, field="text", label=T_("text")).strip()
     errors.raise_if_any()
     return rendered["subject"], rendered["text"]
 
@@ -188,17 +196,17 @@ def order_recipient(order: Order, to=None) -> str:
         except Invalid as e:
             raise Invalid(e.message, code=e.code, field="to") from None
     if not order.email:
-        raise Invalid(f"Order {order.code} has no email address: enter the address to write to.",
+        raise Invalid(T_("Order %(code)s has no email address: enter the address to write to.", code=order.code),
                       code="no_email", field="to")
     return order.email
 
 
 def customer_recipient(customer: Customer) -> str:
     if customer.is_anonymized:
-        raise Invalid("This customer was anonymized; there is nobody to write to any more.",
+        raise Invalid(T_("This customer was anonymized; there is nobody to write to any more."),
                       code="customer_anonymized")
     if not customer.email:
-        raise Invalid("This customer has no email address to write to.", code="no_email")
+        raise Invalid(T_("This customer has no email address to write to."), code="no_email")
     return customer.email
 
 
@@ -246,7 +254,7 @@ def send_to_customer(customer: Customer, *, actor: Actor, subject, text) -> Outb
     past an anonymization running at the same moment (which erases the mails about the customer)."""
     locked = tx.lock(Customer, customer.id)
     if locked is None:
-        raise NotFound("There is no customer with this identifier.", code="customer_not_found")
+        raise NotFound(T_("There is no customer with this identifier."), code="customer_not_found")
     mail = preview_customer(locked, subject=subject, text=text)
     queued = _queue(locked, mail, locked.organizer_id)
     audit.log(actor, locked, "customer.email_sent", data={"to": mail.to, "subject": mail.subject})

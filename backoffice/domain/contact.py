@@ -15,6 +15,7 @@ from babel import Locale
 from babel.core import get_global
 
 from .errors import Invalid
+from .texts import T_
 
 MAX_PHONE_INPUT = 64
 #: codes in the territory list that are no country (EU, UN, pseudo-locales, "unknown")
@@ -46,16 +47,17 @@ def parse_phone(raw: Any, region: str | None, field: str = "phone") -> str | Non
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if not isinstance(raw, str) or len(raw) > MAX_PHONE_INPUT:
-        raise Invalid("This is not a phone number.", code="phone_invalid", field=field)
+        raise Invalid(T_("This is not a phone number."), code="phone_invalid", field=field)
     text = raw.strip()
     if text.startswith("00"):
         text = "+" + text[2:]
     if region:
-        hint = (f"Write it with the country code, e.g. {_example(region)}, "
-                f"or as a number in {country_name(region)}.")
+        hint = (T_("Write it with the country code, e.g. %(example)s, "
+                   "or as a number in %(country)s.", example=_example(region), country=country_name(region)))
     else:
-        hint = f"Write it in international format, starting with + and the country code, e.g. {_example(None)}."
-    message = f"'{text[:40]}' is not a valid phone number. {hint}"
+        hint = T_("Write it in international format, starting with + and the country code, e.g. %(example)s.",
+                  example=_example(None))
+    message = T_("'%(text)s' is not a valid phone number. %(hint)s", text=text[:40], hint=hint)
     try:
         number = phonenumbers.parse(text, None if text.startswith("+") else region)
     except phonenumbers.NumberParseException:
@@ -100,6 +102,6 @@ def clean_country(raw: Any, field: str = "country") -> str | None:
         return None
     value = str(raw).strip().upper()
     if value not in _names("en"):
-        raise Invalid(f"'{str(raw)[:20]}' is not a country code (two letters, e.g. DE).",
+        raise Invalid(T_("'%(raw)s' is not a country code (two letters, e.g. DE).", raw=str(raw)[:20]),
                       code="country_invalid", field=field)
     return value

@@ -13,6 +13,7 @@ from . import contact
 from .errors import FieldErrors, Invalid
 from .models import Organizer
 from .names import clean_name_parts, derive_name
+from .texts import T_
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -24,11 +25,11 @@ TEXT_LIMITS = {
     "zipcode": 30, "city": 255, "state": 100, "notes": MAX_NOTES_LENGTH,
 }
 LABELS = {
-    "email": "Email", "phone": "Phone", "name_parts": "Name", "locale": "Language",
-    "external_identifier": "External identifier", "company": "Company", "street": "Street",
-    "address_line2": "Address line 2", "zipcode": "Postal code", "city": "City", "state": "State",
-    "country": "Country", "notes": "Notes", "date_of_birth": "Date of birth",
-    "is_active": "Active", "is_verified": "Email verified", "marketing_consent": "Marketing consent",
+    "email": T_("Email"), "phone": T_("Phone"), "name_parts": T_("Name"), "locale": T_("Language"),
+    "external_identifier": T_("External identifier"), "company": T_("Company"), "street": T_("Street"),
+    "address_line2": T_("Address line 2"), "zipcode": T_("Postal code"), "city": T_("City"), "state": T_("State"),
+    "country": T_("Country"), "notes": T_("Notes"), "date_of_birth": T_("Date of birth"),
+    "is_active": T_("Active"), "is_verified": T_("Email verified"), "marketing_consent": T_("Marketing consent"),
 }
 #: everything update_customer accepts; identifier, name, dates and password are read-only
 EDITABLE = tuple(LABELS)
@@ -40,17 +41,18 @@ READ_ONLY = ("identifier", "name", "last_login", "date_joined", "last_modified",
 def clean_email(raw: Any, *, required: bool = True) -> str | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if required:
-            raise Invalid("An email address is required.", code="email_required", field="email")
+            raise Invalid(T_("An email address is required."), code="email_required", field="email")
         return None
     if not isinstance(raw, str):
-        raise Invalid("The email address must be text.", code="email_invalid", field="email")
+        raise Invalid(T_("The email address must be text."), code="email_invalid", field="email")
     raw = raw.strip()
     if len(raw) > 254:
-        raise Invalid("An email address may be at most 254 characters long.", code="email_invalid", field="email")
+        raise Invalid(T_("An email address may be at most 254 characters long."), code="email_invalid", field="email")
     try:
         return validate_email(raw, check_deliverability=False).normalized
     except EmailNotValidError as e:
-        raise Invalid(f"'{raw[:100]}' is not a valid email address: {e}", code="email_invalid", field="email")
+        raise Invalid(T_("'%(raw)s' is not a valid email address: %(reason)s", raw=raw[:100], reason=str(e)),
+                      code="email_invalid", field="email")
 
 
 def clean_phone(raw: Any, region: str | None = None) -> str | None:
@@ -63,7 +65,8 @@ def clean_locale(organizer: Organizer, raw: Any) -> str:
     if raw is None or raw == "":
         return locales[0]
     if raw not in locales:
-        raise Invalid(f"'{str(raw)[:20]}' is not one of this organizer's languages ({', '.join(locales)}).",
+        raise Invalid(T_("'%(raw)s' is not one of this organizer's languages (%(languages)s).",
+                         raw=str(raw)[:20], languages=', '.join(locales)),
                       code="locale_invalid", field="locale")
     return raw
 
@@ -72,11 +75,13 @@ def clean_text(field: str, raw: Any) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise Invalid(f"{LABELS[field]} must be text.", code="invalid", field=field)
+        raise Invalid(T_("%(label)s must be text.", label=LABELS[field]), code="invalid", field=field)
     value = raw.strip()
     limit = TEXT_LIMITS[field]
     if len(value) > limit:
-        raise Invalid(f"{LABELS[field]} may be at most {limit:,} characters long.", code="too_long", field=field)
+        raise Invalid(T_("%(label)s may be at most %(limit)s characters long.", label=LABELS[field],
+                         limit=f"{limit:,}"),
+                      code="too_long", field=field)
     return value or None
 
 
@@ -91,11 +96,12 @@ def clean_date_of_birth(raw: Any, today: date) -> date | None:
         try:
             raw = date.fromisoformat(str(raw))
         except ValueError:
-            raise Invalid("The date of birth must be a date (YYYY-MM-DD).", code="date_invalid", field="date_of_birth")
+            raise Invalid(T_("The date of birth must be a date (YYYY-MM-DD)."), code="date_invalid",
+                          field="date_of_birth")
     if raw > today:
-        raise Invalid("The date of birth cannot be in the future.", code="date_invalid", field="date_of_birth")
+        raise Invalid(T_("The date of birth cannot be in the future."), code="date_invalid", field="date_of_birth")
     if raw.year < 1900:
-        raise Invalid("The date of birth must be after 1900.", code="date_invalid", field="date_of_birth")
+        raise Invalid(T_("The date of birth must be after 1900."), code="date_invalid", field="date_of_birth")
     return raw
 
 
@@ -103,7 +109,7 @@ def clean_bool(field: str, raw: Any, *, nullable: bool = False) -> bool | None:
     if raw is None and nullable:
         return None
     if not isinstance(raw, bool):
-        raise Invalid(f"{LABELS[field]} must be yes or no.", code="invalid", field=field)
+        raise Invalid(T_("%(label)s must be yes or no.", label=LABELS[field]), code="invalid", field=field)
     return raw
 
 
@@ -112,29 +118,32 @@ def clean_name(organizer: Organizer, raw: Any) -> tuple[dict, str | None]:
     parts = clean_name_parts(raw, organizer.name_scheme or "full")
     name = derive_name(parts)
     if name and len(name) > 255:
-        raise Invalid("The name may be at most 255 characters long.", code="name_too_long", field="name_parts")
+        raise Invalid(T_("The name may be at most 255 characters long."), code="name_too_long", field="name_parts")
     return parts, name
 
 
 def clean_password(raw: Any) -> str:
     if not isinstance(raw, str) or len(raw) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.",
+        raise Invalid(T_("The password must be at least %(min_password_length)s characters long.",
+                         min_password_length=MIN_PASSWORD_LENGTH),
                       code="password_too_short", field="password")
     if len(raw) > MAX_PASSWORD_LENGTH:
-        raise Invalid(f"The password may be at most {MAX_PASSWORD_LENGTH} characters long.",
+        raise Invalid(T_("The password may be at most %(max_password_length)s characters long.",
+                         max_password_length=MAX_PASSWORD_LENGTH),
                       code="password_too_long", field="password")
     return raw
 
 
 def clean_tag(raw: Any) -> str:
     if not isinstance(raw, str) or not raw.strip():
-        raise Invalid("Enter a tag.", code="tag_required", field="tag")
+        raise Invalid(T_("Enter a tag."), code="tag_required", field="tag")
     value = " ".join(raw.split())
     if "," in value:
         # tags travel as comma-separated lists in URLs and exports
-        raise Invalid("A tag cannot contain a comma.", code="tag_invalid", field="tag")
+        raise Invalid(T_("A tag cannot contain a comma."), code="tag_invalid", field="tag")
     if len(value) > MAX_TAG_LENGTH:
-        raise Invalid(f"A tag may be at most {MAX_TAG_LENGTH} characters long.", code="tag_too_long", field="tag")
+        raise Invalid(T_("A tag may be at most %(max_tag_length)s characters long.",
+                         max_tag_length=MAX_TAG_LENGTH), code="tag_too_long", field="tag")
     return value
 
 
@@ -149,8 +158,8 @@ def clean_fields(organizer: Organizer, fields: dict, today: date, errors: FieldE
     for name in sorted(set(fields) - set(EDITABLE)):
         with errors.check(name):
             if name in READ_ONLY:
-                raise Invalid(f"The field '{name}' cannot be changed.", code="read_only", field=name)
-            raise Invalid(f"There is no customer field '{name}'.", code="unknown_field", field=name)
+                raise Invalid(T_("The field '%(name)s' cannot be changed.", name=name), code="read_only", field=name)
+            raise Invalid(T_("There is no customer field '%(name)s'.", name=name), code="unknown_field", field=name)
     values: dict = {}
     for field, raw in fields.items():
         if field in EDITABLE:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from .texts import T_, joined
 
 
 class DomainError(Exception):
@@ -52,11 +53,11 @@ class Conflict(DomainError):
     kind = DomainError.CONFLICT
 
 
-STALE_MESSAGE = "This order was changed by someone else in the meantime. Reload the page and try again."
+STALE_MESSAGE = T_("This order was changed by someone else in the meantime. Reload the page and try again.")
 
 
-STALE_CUSTOMER_MESSAGE = ("This customer changed since you opened the form. Their current values are shown "
-                          "below; save again to replace them with yours.")
+STALE_CUSTOMER_MESSAGE = (T_("This customer changed since you opened the form. Their current values are shown "
+                             "below; save again to replace them with yours."))
 
 
 class FieldErrors:
@@ -90,4 +91,4 @@ class FieldErrors:
         first = next(iter(self.errors))
         if len(self.errors) == 1:
             raise Invalid(self.errors[first], code=self.codes[first], field=first, errors=self.errors)
-        raise Invalid(" ".join(self.errors.values()), code="invalid_fields", field=first, errors=self.errors)
+        raise Invalid(joined(list(self.errors.values())), code="invalid_fields", field=first, errors=self.errors)

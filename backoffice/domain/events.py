@@ -33,6 +33,7 @@ from .permissions import Permission, has_permission, visible_events
 from .providers import PROVIDERS
 from .teams import actor_teams
 from .versions import version_of
+from .texts import T_
 
 #: the editable fields, in the order the form shows them
 FIELDS = ("name", "slug", "date_from", "date_to", "timezone", "location", "currency", "locale", "locales",
@@ -51,13 +52,16 @@ LABELS = {
     "has_seating": "Seats", "attendee_names_required": "Attendee names required",
     "attendee_emails_required": "Attendee emails required",
 }
+#: the labels as they stand inside a sentence ("Enter the name.")
+INLINE_LABELS = {"name": T_("name"), "location": T_("location"), "date_from": T_("start"), "date_to": T_("end")}
+DATE_LABELS = {"date_from": T_("start date"), "date_to": T_("end date")}
 MAX_LENGTH = {"name": 200, "location": 200}
 MAX_PAYMENT_TERM = 365
 RESERVED_EVENT_SLUGS = frozenset({"new"})
-STALE_EVENT_MESSAGE = ("This event was changed by someone else since you opened the form. The values now "
-                       "saved are listed below; your entries are kept: save again to replace them.")
-NOT_ALLOWED_CREATE = ("Creating events needs the permission “manage events” on all events of the organizer; "
-                      "your team has it for some events only, or not at all.")
+STALE_EVENT_MESSAGE = (T_("This event was changed by someone else since you opened the form. The values now "
+                          "saved are listed below; your entries are kept: save again to replace them."))
+NOT_ALLOWED_CREATE = (T_("Creating events needs the permission “manage events” on all events of the organizer; "
+                         "your team has it for some events only, or not at all."))
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -66,7 +70,7 @@ def get_event(organizer: Organizer, slug: Any) -> Event:
     event = (db.session.scalar(select(Event).where(Event.organizer_id == organizer.id, Event.slug == slug))
              if isinstance(slug, str) and slug else None)
     if event is None:
-        raise NotFound("There is no such event.", code="event_not_found")
+        raise NotFound(T_("There is no such event."), code="event_not_found")
     return event
 
 
@@ -114,17 +118,19 @@ def default_values(organizer: Organizer) -> dict[str, Any]:
 
 def _text(field: str, raw: Any, *, required: bool = False) -> str | None:
     text = raw.strip() if isinstance(raw, str) else ""
-    label = LABELS[field].lower()
+    label = INLINE_LABELS[field]
     if not text:
         if required:
-            raise Invalid(f"Enter the {label}.", code="required", field=field)
+            raise Invalid(T_("Enter the %(label)s.", label=label), code="required", field=field)
         return None
     if len(text) > MAX_LENGTH[field]:
-        raise Invalid(f"The {label} is too long: at most {MAX_LENGTH[field]:,} characters (it has {len(text):,}).",
+        raise Invalid(T_("The %(label)s is too long: at most %(limit)s characters (it has %(length)s).",
+                         label=label, limit=f"{MAX_LENGTH[field]:,}", length=f"{len(text):,}"),
                       code="too_long", field=field)
     bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp")), None)
     if bad is not None:
-        raise Invalid(f"The {label} must not contain line breaks or control characters (found U+{ord(bad):04X}).",
+        raise Invalid(T_("The %(label)s must not contain line breaks or control characters (found U+%(character)s).",
+                         label=label, character=f"{ord(bad):04X}"),
                       code="control_character", field=field)
     return text
 
@@ -145,8 +151,8 @@ def _list(raw: Any) -> list[str]:
 
 def _moment(field: str, raw: Any, zone: str) -> datetime | None:
     if isinstance(raw, datetime):
-        return parsing.parse_moment(raw, zone, label=LABELS[field].lower(), field=field)
-    return parsing.parse_moment(raw, zone, label=LABELS[field].lower() + " date", field=field)
+        return parsing.parse_moment(raw, zone, label=INLINE_LABELS[field], field=field)
+    return parsing.parse_moment(raw, zone, label=DATE_LABELS[field], field=field)
 
 
 def clean_values(raw: dict[str, Any], organizer: Organizer | None = None) -> dict[str, Any]:
@@ -161,7 +167,8 @@ def clean_values(raw: dict[str, Any], organizer: Organizer | None = None) -> dic
     with errors.check("slug"):
         values["slug"] = clean_slug(raw.get("slug"), what="event")
         if values["slug"] in RESERVED_EVENT_SLUGS:
-            raise Invalid(f"The short name “{values['slug']}” is used by the back office itself: choose another.",
+            raise Invalid(T_("The short name “%(slug)s” is used by the back office itself: choose another.",
+                             slug=values['slug']),
                           code="slug_reserved", field="slug")
         if organizer is not None:
             _ensure_slug_free(organizer, values["slug"])
@@ -171,25 +178,25 @@ def clean_values(raw: dict[str, Any], organizer: Organizer | None = None) -> dic
     with errors.check("date_from"):
         values["date_from"] = _moment("date_from", raw.get("date_from"), zone)
         if values["date_from"] is None:
-            raise Invalid("Enter the start date and time of the event.", code="required", field="date_from")
+            raise Invalid(T_("Enter the start date and time of the event."), code="required", field="date_from")
     with errors.check("date_to"):
         values["date_to"] = _moment("date_to", raw.get("date_to"), zone)
         start = values.get("date_from")
         if values["date_to"] is not None and start is not None and values["date_to"] < start:
-            raise Invalid("The end must not be before the start.", code="end_before_start", field="date_to")
+            raise Invalid(T_("The end must not be before the start."), code="end_before_start", field="date_to")
     with errors.check("location"):
         values["location"] = _text("location", raw.get("location"))
     with errors.check("currency"):
         values["currency"] = settings.clean_currency(raw.get("currency"))
     with errors.check("locale"):
-        values["locale"] = settings.clean_language(raw.get("locale"), field="locale", label="default language")
+        values["locale"] = settings.clean_language(raw.get("locale"), field="locale", label=T_("default language"))
     with errors.check("locales"):
         values["locales"] = _locales(raw.get("locales"), values.get("locale"))
     with errors.check("payment_term_days"):
         term = parsing.parse_integer(raw.get("payment_term_days"), minimum=0, maximum=MAX_PAYMENT_TERM,
-                                     label="payment term", field="payment_term_days")
+                                     label=T_("payment term"), field="payment_term_days")
         if term is None:
-            raise Invalid("Enter the payment term in days, for example 14.", code="required",
+            raise Invalid(T_("Enter the payment term in days, for example 14."), code="required",
                           field="payment_term_days")
         values["payment_term_days"] = term
     with errors.check("payment_providers"):
@@ -218,11 +225,12 @@ def _providers(raw: Any) -> list[str]:
     unknown = [p for p in chosen if p not in PROVIDERS]
     if unknown:
         shown = unknown[0][:40]
-        raise Invalid(f"“{shown}” is not a payment method of the back office: choose among "
-                      f"{', '.join(p.name for p in PROVIDERS.values())}.", code="provider_unknown",
+        raise Invalid(T_("“%(shown)s” is not a payment method of the back office: choose among "
+                         "%(methods)s.",
+                         shown=shown, methods=', '.join(p.name for p in PROVIDERS.values())), code="provider_unknown",
                       field="payment_providers")
     if not chosen:
-        raise Invalid("Enable at least one payment method.", code="required", field="payment_providers")
+        raise Invalid(T_("Enable at least one payment method."), code="required", field="payment_providers")
     return [p for p in PROVIDERS if p in chosen]  # the registry's order
 
 
@@ -231,7 +239,8 @@ def _ensure_slug_free(organizer: Organizer, slug: str, event: Event | None = Non
     if event is not None:
         stmt = stmt.where(Event.id != event.id)
     if db.session.scalar(stmt) is not None:
-        raise Invalid(f"Another event of this organizer uses the short name “{slug}” already: choose another.",
+        raise Invalid(T_("Another event of this organizer uses the short name “%(slug)s” already: choose another.",
+                         slug=slug),
                       code="slug_taken", field="slug")
 
 
@@ -243,7 +252,7 @@ def create_event(organizer: Organizer, *, actor: Actor, values: dict[str, Any],
     if not may_create_event(actor, organizer):
         raise Forbidden(NOT_ALLOWED_CREATE, code="event_create_forbidden")
     if copy_from is not None and (copy_from.organizer_id != organizer.id or not may_manage(actor, copy_from)):
-        raise NotFound("There is no such event to copy from.", code="event_not_found")
+        raise NotFound(T_("There is no such event to copy from."), code="event_not_found")
     db.session.flush()
     tx.lock(Organizer, organizer.id)  # two people creating the same short name wait for each other
     cleaned = clean_values(values, organizer)
@@ -264,7 +273,7 @@ def update_event(event: Event, *, actor: Actor, values: dict[str, Any], seen: st
     partial change starts from `current_values(event)`); `seen` is the `version` the form showed
     (None skips the check: the system, or a program that sends no version)."""
     if not may_manage(actor, event):
-        raise Forbidden("Changing this event needs the permission “manage events” for it.",
+        raise Forbidden(T_("Changing this event needs the permission “manage events” for it."),
                         code="event_change_forbidden")
     db.session.flush()
     tx.lock(Event, event.id)
@@ -282,11 +291,14 @@ def update_event(event: Event, *, actor: Actor, values: dict[str, Any], seen: st
     locked = [f for f in ("currency", "has_subevents") if f in changed]
     if locked and has_orders(event):
         field = locked[0]
-        what = "currency" if field == "currency" else "choice of a single date or a series of dates"
-        raise Invalid(f"The {what} cannot change: this event has orders, made under the current setting.",
+        message = (T_("The currency cannot change: this event has orders, made under the current setting.")
+                   if field == "currency" else
+                   T_("The choice of a single date or a series of dates cannot change: this event has orders, "
+                      "made under the current setting."))
+        raise Invalid(message,
                       code="event_has_orders", field=field)
     if "has_subevents" in changed and not cleaned["has_subevents"] and event.subevents:
-        raise Invalid("This event has dates of a series: delete them before making it a single date.",
+        raise Invalid(T_("This event has dates of a series: delete them before making it a single date."),
                       code="event_has_subevents", field="has_subevents")
     for field in changed:
         setattr(event, field, cleaned[field])

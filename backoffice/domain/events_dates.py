@@ -18,11 +18,12 @@ from .errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from .events import may_manage
 from .models import CheckinList, Event, OrderPosition, Quota, Seat, SubEvent, Voucher
 from .versions import version_of
+from .texts import T_, Text, joined
 
 FIELDS = ("name", "date_from", "date_to")
 MAX_NAME = 200
-STALE_DATE_MESSAGE = ("This date was changed by someone else since you opened the form. The values now saved "
-                      "are listed below; your entries are kept: save again to replace them.")
+STALE_DATE_MESSAGE = (T_("This date was changed by someone else since you opened the form. The values now saved "
+                         "are listed below; your entries are kept: save again to replace them."))
 
 
 def dates_of(event: Event) -> list[SubEvent]:
@@ -45,7 +46,7 @@ def get_date(event: Event, subevent_id: Any) -> SubEvent:
         number = None
     subevent = db.session.get(SubEvent, number) if number is not None else None
     if subevent is None or subevent.event_id != event.id:
-        raise NotFound("There is no such date in this event.", code="subevent_not_found")
+        raise NotFound(T_("There is no such date in this event."), code="subevent_not_found")
     return subevent
 
 
@@ -59,10 +60,10 @@ def version(subevent: SubEvent) -> str:
 
 def _ensure_may(actor: Actor, event: Event) -> None:
     if not may_manage(actor, event):
-        raise Forbidden("Changing the dates of this event needs the permission “manage events” for it.",
+        raise Forbidden(T_("Changing the dates of this event needs the permission “manage events” for it."),
                         code="event_change_forbidden")
     if not event.has_subevents:
-        raise Invalid("This event is a single date: make it a series of dates in its settings first.",
+        raise Invalid(T_("This event is a single date: make it a series of dates in its settings first."),
                       code="event_not_a_series")
 
 
@@ -72,23 +73,25 @@ def clean_values(event: Event, *, name: Any, date_from: Any, date_to: Any) -> di
     with errors.check("name"):
         text = name.strip() if isinstance(name, str) else ""
         if not text:
-            raise Invalid("Enter a name for the date, for example “Saturday evening”.", code="required", field="name")
+            raise Invalid(T_("Enter a name for the date, for example “Saturday evening”."), code="required",
+                          field="name")
         if len(text) > MAX_NAME:
-            raise Invalid(f"The name is too long: at most {MAX_NAME} characters (it has {len(text):,}).",
+            raise Invalid(T_("The name is too long: at most %(max_name)s characters (it has %(length)s).",
+                             max_name=MAX_NAME, length=f"{len(text):,}"),
                           code="too_long", field="name")
         if any(ord(c) < 32 or ord(c) == 127 for c in text):
-            raise Invalid("The name must not contain line breaks or control characters.",
+            raise Invalid(T_("The name must not contain line breaks or control characters."),
                           code="control_character", field="name")
         values["name"] = text
     with errors.check("date_from"):
-        values["date_from"] = parsing.parse_moment(date_from, event.timezone, label="start date", field="date_from")
+        values["date_from"] = parsing.parse_moment(date_from, event.timezone, label=T_("start date"), field="date_from")
         if values["date_from"] is None:
-            raise Invalid("Enter when the date starts.", code="required", field="date_from")
+            raise Invalid(T_("Enter when the date starts."), code="required", field="date_from")
     with errors.check("date_to"):
-        values["date_to"] = parsing.parse_moment(date_to, event.timezone, label="end date", field="date_to")
+        values["date_to"] = parsing.parse_moment(date_to, event.timezone, label=T_("end date"), field="date_to")
         start = values.get("date_from")
         if values["date_to"] is not None and start is not None and values["date_to"] < start:
-            raise Invalid("The end must not be before the start.", code="end_before_start", field="date_to")
+            raise Invalid(T_("The end must not be before the start."), code="end_before_start", field="date_to")
     errors.raise_if_any()
     return values
 
@@ -148,14 +151,14 @@ def uses_of(subevent: SubEvent) -> list[str]:
         return db.session.scalar(select(func.count()).select_from(model).where(column == subevent.id)) or 0
     found = []
     for model, column, one, many in (
-            (OrderPosition, OrderPosition.subevent_id, "ticket", "tickets"),
-            (Quota, Quota.subevent_id, "quota", "quotas"),
-            (Seat, Seat.subevent_id, "seat", "seats"),
-            (Voucher, Voucher.subevent_id, "voucher", "vouchers"),
-            (CheckinList, CheckinList.subevent_id, "check-in list", "check-in lists")):
+            (OrderPosition, OrderPosition.subevent_id, T_("1 ticket"), T_("%(count)s tickets")),
+            (Quota, Quota.subevent_id, T_("1 quota"), T_("%(count)s quotas")),
+            (Seat, Seat.subevent_id, T_("1 seat"), T_("%(count)s seats")),
+            (Voucher, Voucher.subevent_id, T_("1 voucher"), T_("%(count)s vouchers")),
+            (CheckinList, CheckinList.subevent_id, T_("1 check-in list"), T_("%(count)s check-in lists"))):
         n = count(model, column)
         if n:
-            found.append(f"{n:,} {one if n == 1 else many}")
+            found.append(one if n == 1 else Text(many.template, {"count": f"{n:,}"}))
     return found
 
 
@@ -165,8 +168,10 @@ def delete_date(subevent: SubEvent, *, actor: Actor) -> None:
     tx.lock(SubEvent, subevent.id)
     users = uses_of(subevent)
     if users:
-        advice = "deactivate it instead" if users[0].endswith(("ticket", "tickets")) else "remove them first, or deactivate it"
-        raise Invalid(f"The date “{subevent.name}” cannot be deleted: it has {', '.join(users)}; {advice}.",
+        advice = (T_("deactivate it instead") if users[0].endswith(("ticket", "tickets"))
+                  else T_("remove them first, or deactivate it"))
+        raise Invalid(T_("The date “%(name)s” cannot be deleted: it has %(uses)s; %(advice)s.",
+                         name=subevent.name, uses=joined(users, ", "), advice=advice),
                       code="subevent_in_use")
     audit.log(actor, event, "event.date_deleted", data={"date": subevent.name, "date_id": subevent.id,
                                                         "date_from": subevent.date_from})

@@ -24,26 +24,29 @@ from .staff import set_password
 from .permissions import teams_of
 from .teams import Grant, begin, ensure_may_give
 from .api_tokens import token_hash
+from .texts import T_
 
 INVITATION_VALID = timedelta(days=7)
 MAX_EMAIL = 254
 #: what staff.set_password asks for
 MIN_PASSWORD_LENGTH = 8
-LINK_DEAD = ("This link is no longer valid. It may have been used already, replaced by a newer invitation, "
-             "or expired. Ask the person who invited you to invite you again.")
+LINK_DEAD = (T_("This link is no longer valid. It may have been used already, replaced by a newer invitation, "
+                "or expired. Ask the person who invited you to invite you again."))
 
 
 def clean_email(raw: Any) -> str:
     value = (raw if isinstance(raw, str) else "").strip()
     if not value:
-        raise Invalid("Enter the email address of the person to invite.", code="email_missing", field="email")
+        raise Invalid(T_("Enter the email address of the person to invite."), code="email_missing", field="email")
     if len(value) > MAX_EMAIL:
-        raise Invalid(f"This email address is too long: at most {MAX_EMAIL} characters.", code="email_invalid",
+        raise Invalid(T_("This email address is too long: at most %(max_email)s characters.",
+                         max_email=MAX_EMAIL), code="email_invalid",
                       field="email")
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as e:
-        raise Invalid(f"This email address is not valid: {e}", code="email_invalid", field="email")
+        raise Invalid(T_("This email address is not valid: %(reason)s", reason=str(e)), code="email_invalid",
+                      field="email")
 
 
 def has_password(user: User) -> bool:
@@ -73,10 +76,12 @@ def invite(team: Team, *, email: Any, actor: Actor, now: datetime | None = None)
         user = User(email=email, fullname="", password_hash=UNUSABLE)
         db.session.add(user)
     elif not user.is_active_user:
-        raise Invalid(f"The account of {user.email} is deactivated. Reactivate it before adding it to a team.",
+        raise Invalid(T_("The account of %(email)s is deactivated. Reactivate it before adding it to a team.",
+                         email=user.email),
                       code="user_inactive", field="email")
     elif user in team.members and has_password(user):
-        raise Invalid(f"{user.email} is a member of the team “{team.name}” already.", code="already_member",
+        raise Invalid(T_("%(email)s is a member of the team “%(name)s” already.",
+                         email=user.email, name=team.name), code="already_member",
                       field="email")
     resent = user in team.members
     if not resent:
@@ -141,11 +146,11 @@ def set_password_with_token(*, organizer: Organizer, token: Any, password: Any,
     now = now or utcnow()
     user = tx.lock(User, user_for_token(organizer, token, now).id)
     if user is None or user.password_token_hash != token_hash(token):
-        raise Conflict("This link was just used or replaced. Ask for a new invitation.", code="token_invalid")
+        raise Conflict(T_("This link was just used or replaced. Ask for a new invitation."), code="token_invalid")
     if not isinstance(password, str):
-        raise Invalid("Enter a password.", code="password_missing", field="password")
+        raise Invalid(T_("Enter a password."), code="password_missing", field="password")
     if len(password) > 1000:
-        raise Invalid("The password is too long: at most 1000 characters.", code="password_too_long",
+        raise Invalid(T_("The password is too long: at most 1000 characters."), code="password_too_long",
                       field="password")
     set_password(user, password)
     user.password_token_hash = None

@@ -2,28 +2,41 @@
 
 Issuer and recipient, number, date, order code, one row per line with its tax, totals per tax
 rate and the total; a cancellation says which invoice it cancels. Everything printed comes
-from the invoice's own columns and lines, never from the order as it is now.
+from the invoice's own columns and lines, never from the order as it is now. The words around them,
+dates and amounts are in the order's language (i18n.language_of, as the order's mails); the lines'
+descriptions stay as they were issued.
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
-from babel.numbers import format_currency
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from flask_babel import gettext
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from .. import i18n
+from ..i18n import N_
 from . import invoices
 from .models import Invoice
 from .pdf_fonts import printable, use_font
 
 MARGIN = 18  # mm
-LINE_COLUMNS = (("#", 8, "RIGHT"), ("Description", 74, "LEFT"), ("Tax rate", 20, "RIGHT"),
-                ("Net", 24, "RIGHT"), ("Tax", 24, "RIGHT"), ("Gross", 24, "RIGHT"))
-TOTAL_COLUMNS = (("Tax rate", 52, "LEFT"), ("Net", 40, "RIGHT"), ("Tax", 40, "RIGHT"), ("Gross", 42, "RIGHT"))
+LINE_COLUMNS = (("#", 8, "RIGHT"), (N_("Description"), 74, "LEFT"), (N_("Tax rate"), 20, "RIGHT"),
+                (N_("Net"), 24, "RIGHT"), (N_("Tax"), 24, "RIGHT"), (N_("Gross"), 24, "RIGHT"))
+TOTAL_COLUMNS = ((N_("Tax rate"), 52, "LEFT"), (N_("Net"), 40, "RIGHT"), (N_("Tax"), 40, "RIGHT"),
+                 (N_("Gross"), 42, "RIGHT"))
+#: how an invoice writes its dates (Babel patterns); English keeps the ISO form
+DATE_PATTERNS = {"en": "yyyy-MM-dd", "de": "dd.MM.yyyy"}
 
 
 def title(invoice: Invoice) -> str:
-    return f"{'Cancellation' if invoice.is_cancellation else 'Invoice'} {invoice.number}"
+    """The document's heading, in the current language (render() chooses the order's)."""
+    if invoice.is_cancellation:
+        return gettext("Cancellation %(number)s", number=invoice.number)
+    return gettext("Invoice %(number)s", number=invoice.number)
 
 
 def filename(invoice: Invoice) -> str:
@@ -33,7 +46,12 @@ def filename(invoice: Invoice) -> str:
 
 
 def render(invoice: Invoice) -> bytes:
-    """The invoice as a PDF document."""
+    """The invoice as a PDF document, in the order's language."""
+    with i18n.language(i18n.language_of(invoice.order)):
+        return _render(invoice)
+
+
+def _render(invoice: Invoice) -> bytes:
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=MARGIN)
@@ -72,11 +90,20 @@ def _currency(invoice: Invoice) -> str:
 
 
 def _money(value: Decimal, currency: str) -> str:
-    return format_currency(value, currency, locale="en_US")
+    return i18n.money(value, currency)
+
+
+def _date(day: date) -> str:
+    language = i18n.current() or i18n.DEFAULT
+    return format_date(day, DATE_PATTERNS.get(language, DATE_PATTERNS[i18n.DEFAULT]), locale=language)
 
 
 def _rate(rate: Decimal, name: str = "") -> str:
-    shown = f"{rate.normalize():f} %" if rate else "0 %"
+    language = i18n.current() or i18n.DEFAULT
+    if language == i18n.DEFAULT:
+        shown = f"{rate.normalize():f} %" if rate else "0 %"
+    else:
+        shown = f"{format_decimal(rate.normalize(), locale=language)} %" if rate else "0 %"
     return f"{name} {shown}".strip() if name else shown
 
 
@@ -89,8 +116,8 @@ def _head(text: _Writer, invoice: Invoice) -> None:
     if len(issuer_lines) > 1:
         text.block("\n".join(issuer_lines[1:]), 9, width=95)
     below_issuer = pdf.get_y()
-    facts = [("Number", invoice.number), ("Date", invoice.date.isoformat()), ("Order", order.code),
-             ("Event", order.event.name)]
+    facts = [(gettext("Number"), invoice.number), (gettext("Date"), _date(invoice.date)),
+             (gettext("Order"), order.code), (gettext("Event"), order.event.name)]
     pdf.set_y(top)
     for label, value in facts:
         pdf.set_x(pdf.w - MARGIN - 70)
@@ -104,7 +131,8 @@ def _head(text: _Writer, invoice: Invoice) -> None:
     pdf.ln(8)
     text.block(title(invoice), 16, "B")
     if invoice.is_cancellation and invoice.refers is not None:
-        text.block(f"Cancellation of invoice {invoice.refers.number} of {invoice.refers.date.isoformat()}", 10)
+        text.block(gettext("Cancellation of invoice %(number)s of %(date)s", number=invoice.refers.number,
+                           date=_date(invoice.refers.date)), 10)
     pdf.ln(4)
 
 
@@ -117,7 +145,7 @@ def _table(text: _Writer, columns, rows, bold_last: bool = False) -> None:
                    borders_layout="HORIZONTAL_LINES") as table:
         header = table.row()
         for label, _, _ in columns:
-            header.cell(text.clean(label))
+            header.cell(text.clean(gettext(label)))
         for i, values in enumerate(rows):
             style = heading if bold_last and i == len(rows) - 1 else None
             row = table.row(style=style)
@@ -128,7 +156,7 @@ def _table(text: _Writer, columns, rows, bold_last: bool = False) -> None:
 def _lines(text: _Writer, invoice: Invoice) -> None:
     currency = _currency(invoice)
     if not invoice.lines:
-        text.block("This invoice was recorded without its lines.", 10)
+        text.block(gettext("This invoice was recorded without its lines."), 10)
         return
     rows = [(str(line.position), line.description, _rate(line.tax_rate),
              _money(line.net_value, currency), _money(line.tax_value, currency), _money(line.gross_value, currency))
@@ -144,7 +172,7 @@ def _totals(text: _Writer, invoice: Invoice) -> None:
         return
     rows = [(_rate(t.rate, t.name), _money(t.net, currency), _money(t.tax, currency), _money(t.gross, currency))
             for t in by_rate]
-    rows.append(("Total", _money(sum((t.net for t in by_rate), Decimal("0.00")), currency),
+    rows.append((gettext("Total"), _money(sum((t.net for t in by_rate), Decimal("0.00")), currency),
                  _money(sum((t.tax for t in by_rate), Decimal("0.00")), currency),
                  _money(invoices.total(invoice), currency)))
     _table(text, TOTAL_COLUMNS, rows, bold_last=True)

@@ -29,6 +29,7 @@ from .errors import Invalid, NotFound
 from .models import Event, Invoice, InvoiceLine, Order, OrderStatus, TaxRule, utcnow
 from .orders import ZERO, begin_change
 from .tx import is_sqlite
+from .texts import T_
 
 NUMBER_DIGITS = 5
 FEE_LABELS = {"payment": "Payment fee", "passbook": "Passbook fee", "other": "Fee",
@@ -54,14 +55,15 @@ def get_invoice(order: Order, invoice_id) -> Invoice:
     """Invoice `invoice_id` of `order`; NotFound for anything else (another order's invoice, an
     id no row can have)."""
     try:
-        number = parsing.parse_id(invoice_id, label="invoice")
+        number = parsing.parse_id(invoice_id, label=T_("invoice"))
     except Invalid:
         number = None
     invoice = None
     if number is not None:
         invoice = db.session.scalar(select(Invoice).where(Invoice.id == number, Invoice.order_id == order.id))
     if invoice is None:
-        raise NotFound(f"Order {order.code} has no invoice {str(invoice_id)[:20]}.", code="invoice_not_found")
+        raise NotFound(T_("Order %(code)s has no invoice %(invoice)s.",
+                          code=order.code, invoice=str(invoice_id)[:20]), code="invoice_not_found")
     return invoice
 
 
@@ -69,21 +71,21 @@ def refusal(order: Order) -> str | None:
     """Why no invoice can be created for `order` now, or None when one can. The page asks this
     to offer the button; create_invoice refuses with the same sentence."""
     if not order.event.invoicing:
-        return f"Invoicing is turned off for {order.event.name}."
+        return T_("Invoicing is turned off for %(name)s.", name=order.event.name)
     current = current_invoice(order)
     if current is not None:
-        return (f"Order {order.code} already has invoice {current.number}. "
-                "To change it, cancel it and issue a new one.")
+        return (T_("Order %(code)s already has invoice %(number)s. "
+                   "To change it, cancel it and issue a new one.", code=order.code, number=current.number))
     return _nothing_to_invoice(order)
 
 
 def _nothing_to_invoice(order: Order) -> str | None:
     if order.status == OrderStatus.CANCELED:
-        return f"Order {order.code} is canceled: there is nothing to invoice."
+        return T_("Order %(code)s is canceled: there is nothing to invoice.", code=order.code)
     if order.status == OrderStatus.PENDING and order.require_approval:
-        return f"Order {order.code} is awaiting approval: approve it before invoicing it."
+        return T_("Order %(code)s is awaiting approval: approve it before invoicing it.", code=order.code)
     if (not order.positions and not order.fees) or order.total == ZERO:
-        return f"Order {order.code} has nothing to invoice: its total is {ZERO}."
+        return T_("Order %(code)s has nothing to invoice: its total is %(zero)s.", code=order.code, zero=ZERO)
     return None
 
 
@@ -268,10 +270,11 @@ def cancel_invoice(invoice: Invoice, *, actor: Actor, seen_last_modified: str | 
 
 def _cancel(order: Order, invoice: Invoice, now: datetime) -> Invoice:
     if invoice.is_cancellation:
-        raise Invalid(f"Invoice {invoice.number} is a cancellation itself and cannot be canceled.",
+        raise Invalid(T_("Invoice %(number)s is a cancellation itself and cannot be canceled.",
+                         number=invoice.number),
                       code="invoice_is_cancellation")
     if invoice.id in canceled_ids(order):
-        raise Invalid(f"Invoice {invoice.number} is already canceled.", code="invoice_canceled")
+        raise Invalid(T_("Invoice %(number)s is already canceled.", number=invoice.number), code="invoice_canceled")
     lines = [InvoiceLine(position=line.position, description=line.description, gross_value=-line.gross_value,
                          tax_rate=line.tax_rate, tax_value=-line.tax_value, tax_name=line.tax_name)
              for line in invoice.lines]
@@ -303,7 +306,7 @@ def reissue_invoice(order: Order, *, actor: Actor, seen_last_modified: str | Non
     current = current_invoice(order)
     if current is None:
         if required:
-            raise Invalid(f"Order {order.code} has no invoice to reissue.", code="no_invoice")
+            raise Invalid(T_("Order %(code)s has no invoice to reissue.", code=order.code), code="no_invoice")
         return None, None
     cancellation = _cancel(order, current, now)
     audit.log(actor, order, "order.invoice_canceled",

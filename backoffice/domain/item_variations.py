@@ -16,6 +16,7 @@ from .errors import FieldErrors, Invalid
 from .models import Event, Item, ItemVariation, OrderPosition, Voucher
 from .models.organizers import quota_variation
 from .versions import version_of
+from .texts import T_
 
 FIELDS = ("value", "default_price", "active", "position")
 MAX_POSITION = 100_000
@@ -23,7 +24,7 @@ MAX_POSITION = 100_000
 
 def get_variation(item: Item, raw_id: Any) -> ItemVariation:
     event = db.session.get(Event, item.event_id)
-    variation = product_common.get_in_event(ItemVariation, event, raw_id, "variation",
+    variation = product_common.get_in_event(ItemVariation, event, raw_id, T_("variation"),
                                       event_of=lambda v: v.item.event_id if v.item_id == item.id else None)
     return variation
 
@@ -43,14 +44,17 @@ def clean_values(*, value: Any, default_price: Any = None, active: Any = True, p
     errors = FieldErrors()
     values: dict = {}
     with errors.check("value"):
-        values["value"] = product_common.clean_text(value, field="value", label="variation name", limit=200, required=True)
+        values["value"] = product_common.clean_text(value, field="value", label=T_("variation name"), limit=200,
+                                                    required=True)
     with errors.check("default_price"):
-        values["default_price"] = product_common.clean_price(default_price, field="default_price", label="variation price",
+        values["default_price"] = product_common.clean_price(default_price, field="default_price",
+                                                             label=T_("variation price"),
                                                       required=False)
     with errors.check("active"):
-        values["active"] = product_common.clean_bool(active, field="active", label="'on sale'")
+        values["active"] = product_common.clean_bool(active, field="active", label=T_("'on sale'"))
     with errors.check("position"):
-        parsed = parsing.parse_integer(position, minimum=0, maximum=MAX_POSITION, label="position", field="position")
+        parsed = parsing.parse_integer(position, minimum=0, maximum=MAX_POSITION, label=T_("position"),
+                                       field="position")
         values["position"] = default_position if parsed is None else parsed
     errors.raise_if_any()
     return values
@@ -80,7 +84,8 @@ def update_variation(variation: ItemVariation, *, actor: Actor, seen: str | None
     event = db.session.get(Event, item.event_id)
     product_common.lock_event(event)
     db.session.refresh(variation)
-    product_common.check_version(current_values(variation), seen, f"the variation '{variation.value}'")
+    product_common.check_version(current_values(variation), seen, T_("the variation '%(value)s'",
+                                                                     value=variation.value))
     values = clean_values(default_position=variation.position or 0, **fields)
     changed = product_common.changes(current_values(variation), _logged(values))
     if not changed:
@@ -109,14 +114,15 @@ def delete_variation(variation: ItemVariation, *, actor: Actor) -> None:
     product_common.lock_event(event)
     used = orders_using(variation)
     if used:
-        orders = "1 order uses it" if used == 1 else f"{used:,} orders use it"
-        raise Invalid(f"The variation '{variation.value}' cannot be deleted: {orders}. "
-                      "Deactivate it instead: it is then no longer sold, and the orders keep it.",
+        orders = T_("1 order uses it") if used == 1 else T_("%(count)s orders use it", count=f"{used:,}")
+        raise Invalid(T_("The variation '%(value)s' cannot be deleted: %(orders)s. "
+                         "Deactivate it instead: it is then no longer sold, and the orders keep it.",
+                         value=variation.value, orders=orders),
                       code="variation_in_use")
     vouchers = db.session.scalar(select(func.count(Voucher.id)).where(Voucher.variation_id == variation.id)) or 0
     if vouchers:
-        raise Invalid(f"The variation '{variation.value}' cannot be deleted: {vouchers} voucher(s) are for it. "
-                      "Deactivate it instead.", code="variation_in_use")
+        raise Invalid(T_("The variation '%(value)s' cannot be deleted: %(vouchers)s voucher(s) are for it. "
+                         "Deactivate it instead.", value=variation.value, vouchers=vouchers), code="variation_in_use")
     data = {"item": item.id, "name": item.name, "variation": variation.id, **current_values(variation)}
     unlink_variations([variation.id])
     db.session.delete(variation)

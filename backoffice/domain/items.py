@@ -18,12 +18,16 @@ from .errors import FieldErrors, Invalid
 from .models import Event, Item, OrderPosition, Quota, Question, TaxRule, Voucher
 from .models.organizers import question_item, quota_item
 from .versions import version_of
+from .texts import T_
 
 FIELDS = ("name", "default_price", "tax_rule_id", "admission", "requires_seat", "active", "is_addon",
           "addon_of_id")
 LABELS = {"name": "name", "default_price": "price", "tax_rule_id": "tax rule", "admission": "admission",
           "requires_seat": "requires a seat", "active": "on sale", "is_addon": "add-on",
           "addon_of_id": "add-on of"}
+#: the yes-or-no fields as a refusal names them
+FLAG_LABELS = {"admission": T_("'admission'"), "requires_seat": T_("'requires a seat'"), "active": T_("'on sale'"),
+               "is_addon": T_("'add-on'")}
 
 
 def list_items(event: Event) -> list[Item]:
@@ -34,7 +38,7 @@ def list_items(event: Event) -> list[Item]:
 
 
 def get_item(event: Event, raw_id: Any) -> Item:
-    return product_common.get_in_event(Item, event, raw_id, "product")
+    return product_common.get_in_event(Item, event, raw_id, T_("product"))
 
 
 def current_values(item: Item) -> dict:
@@ -54,15 +58,15 @@ def clean_values(event: Event, item: Item | None, *, name: Any, default_price: A
     errors = FieldErrors()
     values: dict = {}
     with errors.check("name"):
-        values["name"] = product_common.clean_text(name, field="name", label="name", limit=200, required=True)
+        values["name"] = product_common.clean_text(name, field="name", label=T_("name"), limit=200, required=True)
     with errors.check("default_price"):
-        values["default_price"] = product_common.clean_price(default_price, field="default_price", label="price")
+        values["default_price"] = product_common.clean_price(default_price, field="default_price", label=T_("price"))
     with errors.check("tax_rule_id"):
         values["tax_rule_id"] = _tax_rule_id(event, tax_rule_id)
     flags = {"admission": admission, "requires_seat": requires_seat, "active": active, "is_addon": is_addon}
     for field, raw in flags.items():
         with errors.check(field):
-            values[field] = product_common.clean_bool(raw, field=field, label=f"'{LABELS[field]}'")
+            values[field] = product_common.clean_bool(raw, field=field, label=FLAG_LABELS[field])
     with errors.check("addon_of_id"):
         values["addon_of_id"] = _addon_of(event, item, addon_of_id, values.get("is_addon", False))
     errors.raise_if_any()
@@ -75,7 +79,7 @@ def _tax_rule_id(event: Event, raw: Any) -> int | None:
     try:
         return tax_rules.get_tax_rule(event, raw).id
     except Exception:  # NotFound, or an id that is not one
-        raise Invalid("Choose one of this event's tax rules, or none.", code="tax_rule_unknown",
+        raise Invalid(T_("Choose one of this event's tax rules, or none."), code="tax_rule_unknown",
                       field="tax_rule_id") from None
 
 
@@ -85,15 +89,15 @@ def _addon_of(event: Event, item: Item | None, raw: Any, is_addon: bool) -> int 
     try:
         main = get_item(event, raw)
     except Exception:
-        raise Invalid("Choose one of this event's products as the one the add-on belongs to.",
+        raise Invalid(T_("Choose one of this event's products as the one the add-on belongs to."),
                       code="addon_of_unknown", field="addon_of_id") from None
     if not is_addon:
-        raise Invalid("Only an add-on belongs to another product: tick 'add-on' or choose no product.",
+        raise Invalid(T_("Only an add-on belongs to another product: tick 'add-on' or choose no product."),
                       code="addon_of_without_addon", field="addon_of_id")
     if item is not None and main.id == item.id:
-        raise Invalid("A product cannot be an add-on of itself.", code="addon_of_self", field="addon_of_id")
+        raise Invalid(T_("A product cannot be an add-on of itself."), code="addon_of_self", field="addon_of_id")
     if main.is_addon:
-        raise Invalid(f"'{main.name}' is itself an add-on: choose a product sold on its own.",
+        raise Invalid(T_("'%(name)s' is itself an add-on: choose a product sold on its own.", name=main.name),
                       code="addon_of_addon", field="addon_of_id")
     return main.id
 
@@ -118,7 +122,7 @@ def update_item(item: Item, *, actor: Actor, seen: str | None, **fields) -> list
     event = db.session.get(Event, item.event_id)
     product_common.lock_event(event)
     db.session.refresh(item)
-    product_common.check_version(current_values(item), seen, f"the product '{item.name}'")
+    product_common.check_version(current_values(item), seen, T_("the product '%(name)s'", name=item.name))
     values = clean_values(event, item, **fields)
     if item.is_addon is False and values["is_addon"]:
         _refuse_addon_with_addons(item)
@@ -134,7 +138,7 @@ def update_item(item: Item, *, actor: Actor, seen: str | None, **fields) -> list
 def _refuse_addon_with_addons(item: Item) -> None:
     addons = db.session.scalar(select(func.count(Item.id)).where(Item.addon_of_id == item.id)) or 0
     if addons:
-        raise Invalid(f"'{item.name}' has add-ons of its own, so it cannot become an add-on.",
+        raise Invalid(T_("'%(name)s' has add-ons of its own, so it cannot become an add-on.", name=item.name),
                       code="addon_of_addon", field="is_addon")
 
 
@@ -153,7 +157,7 @@ def set_active(item: Item, *, actor: Actor, active: bool) -> bool:
 def move_item(item: Item, *, actor: Actor, direction: str) -> bool:
     """Swap the product with its neighbour above ("up") or below ("down"); False at the end."""
     if direction not in ("up", "down"):
-        raise Invalid("Move a product up or down.", code="invalid", field="direction")
+        raise Invalid(T_("Move a product up or down."), code="invalid", field="direction")
     event = db.session.get(Event, item.event_id)
     product_common.lock_event(event)
     items = list_items(event)
@@ -175,7 +179,7 @@ def orders_using(item: Item) -> int:
 
 
 def orders_sentence(count: int) -> str:
-    return "1 order uses it" if count == 1 else f"{count:,} orders use it"
+    return T_("1 order uses it") if count == 1 else T_("%(count)s orders use it", count=f"{count:,}")
 
 
 def delete_item(item: Item, *, actor: Actor) -> None:
@@ -184,17 +188,18 @@ def delete_item(item: Item, *, actor: Actor) -> None:
     product_common.lock_event(event)
     used = orders_using(item)
     if used:
-        raise Invalid(f"The product '{item.name}' cannot be deleted: {orders_sentence(used)}. "
-                      "Deactivate it instead: it is then no longer sold, and the orders keep it.",
+        raise Invalid(T_("The product '%(name)s' cannot be deleted: %(orders)s. "
+                         "Deactivate it instead: it is then no longer sold, and the orders keep it.",
+                         name=item.name, orders=orders_sentence(used)),
                       code="item_in_use")
     vouchers = db.session.scalar(select(func.count(Voucher.id)).where(Voucher.item_id == item.id)) or 0
     if vouchers:
-        raise Invalid(f"The product '{item.name}' cannot be deleted: {vouchers} voucher(s) are for it. "
-                      "Deactivate it instead.", code="item_in_use")
+        raise Invalid(T_("The product '%(name)s' cannot be deleted: %(vouchers)s voucher(s) are for it. "
+                         "Deactivate it instead.", name=item.name, vouchers=vouchers), code="item_in_use")
     addons = list(db.session.scalars(select(Item.name).where(Item.addon_of_id == item.id).order_by(Item.id)))
     if addons:
-        raise Invalid(f"The product '{item.name}' cannot be deleted: the add-on(s) {', '.join(addons)} belong "
-                      "to it. Change them first.", code="item_in_use")
+        raise Invalid(T_("The product '%(name)s' cannot be deleted: the add-on(s) %(addons)s belong "
+                         "to it. Change them first.", name=item.name, addons=', '.join(addons)), code="item_in_use")
     data = {"item": item.id, **current_values(item)}
     variation_ids = [v.id for v in item.variations]
     db.session.execute(quota_item.delete().where(quota_item.c.item_id == item.id))

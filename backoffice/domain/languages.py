@@ -4,6 +4,7 @@ from __future__ import annotations
 from .audit import Actor, log
 from .errors import Invalid
 from .models import User
+from .texts import T_
 
 #: what staff may choose; "" leaves the choice to the browser
 CHOICES = ("", "en", "de")
@@ -14,7 +15,7 @@ def set_language(user: User, value: str | None, *, actor: Actor) -> bool:
     changed; a change is in the user's history."""
     chosen = (value or "").strip()
     if chosen not in CHOICES:
-        raise Invalid("Choose English, Deutsch or the browser's language.", code="language_invalid",
+        raise Invalid(T_("Choose English, Deutsch or the browser's language."), code="language_invalid",
                       field="language")
     new = chosen or None
     old = user.locale

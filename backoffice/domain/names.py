@@ -1,11 +1,13 @@
 """Person names as `name_parts` objects with a `_scheme` key, and the name derived from them."""
 from __future__ import annotations
 
+from ..i18n import N_
 from .errors import Invalid
 
+#: the labels in English, marked for the catalogue: forms show them translated (i18n.translated)
 SCHEMES: dict[str, list[tuple[str, str]]] = {
-    "full": [("full_name", "Name")],
-    "given_family": [("given_name", "Given name"), ("family_name", "Family name")],
+    "full": [("full_name", N_("Name"))],
+    "given_family": [("given_name", N_("Given name")), ("family_name", N_("Family name"))],
 }
 MAX_PART_LENGTH = 255
 

@@ -19,6 +19,7 @@ from ..extensions import db
 from . import audit, order_change_checks as checks, orders
 from .audit import Actor
 from .errors import Invalid, NotFound
+from .texts import T_
 from .models import Order, OrderPosition, OrderStatus, utcnow
 from .order_change_parts import (PartErrors, create_position, fee_label, find_fee, next_positionid, patch_position,
                                  read_plan, recalculate_taxes, set_fee_value)
@@ -83,7 +84,7 @@ def change_order(order: Order, *, actor: Actor, patch_positions=None, cancel_pos
                      create_positions=create_positions, split_positions=split_positions, patch_fees=patch_fees,
                      cancel_fees=cancel_fees, recalculate_taxes=recalculate_taxes)
     if plan.empty():
-        raise Invalid("Nothing to change: choose a ticket or fee to change, cancel, add or split.",
+        raise Invalid(T_("Nothing to change: choose a ticket or fee to change, cancel, add or split."),
                       code="nothing_to_change")
     savepoint = db.session.begin_nested()
     try:
@@ -110,26 +111,30 @@ def _current_invoice(order: Order) -> bool:
 def _ensure_open(order: Order) -> None:
     if order.status not in (OrderStatus.PENDING, OrderStatus.PAID) or canceled_with_fee(order):
         label, _style = orders.status_label(order)
-        hint = " Extend it first." if order.status == OrderStatus.EXPIRED else ""
-        raise Invalid(f"Order {order.code} is {label}: only pending or paid orders can be changed.{hint}",
-                      code="wrong_status")
+        if order.status == OrderStatus.EXPIRED:
+            message = T_("Order %(code)s is %(status)s: only pending or paid orders can be changed. Extend it first.",
+                         code=order.code, status=T_(label))
+        else:
+            message = T_("Order %(code)s is %(status)s: only pending or paid orders can be changed.",
+                         code=order.code, status=T_(label))
+        raise Invalid(message, code="wrong_status")
 
 
 def _find(order: Order, ref, errors: PartErrors) -> OrderPosition | None:
-    key, label = f"position.{str(ref)[:20]}", f"Ticket {str(ref)[:20]}"
+    key, label = f"position.{str(ref)[:20]}", T_("Ticket %(number)s", number=str(ref)[:20])
     try:
         position = get_position(order, ref)
     except NotFound:
-        errors.add(key, label, f"order {order.code} has no such ticket.", "position_not_found")
+        errors.add(key, label, T_("order %(code)s has no such ticket.", code=order.code), "position_not_found")
         return None
     if position.canceled:
-        errors.add(key, label, "it is canceled already.", "position_canceled")
+        errors.add(key, label, T_("it is canceled already."), "position_canceled")
         return None
     return position
 
 
 def _label(position: OrderPosition) -> str:
-    return f"Ticket {position.positionid}"
+    return T_("Ticket %(number)s", number=position.positionid)
 
 
 @dataclass
@@ -151,7 +156,7 @@ def _change(order: Order, plan, *, actor: Actor, send_email: bool, reissue_invoi
     had_invoice = _current_invoice(order)
     applied = _apply_parts(order, plan)
     labels = {p: (f"position.{p.positionid}", _label(p)) for p in order.all_positions}
-    labels.update({p: (f"create.{i}", f"New ticket {i}") for i, p in enumerate(applied.created, 1)})
+    labels.update({p: (f"create.{i}", T_("New ticket %(number)s", number=i)) for i, p in enumerate(applied.created, 1)})
     checks.ensure_final_state(order, before, labels, leaving=applied.splits)
 
     split = split_off(order, applied.splits, actor=actor, now=now) if applied.splits else None
@@ -165,14 +170,20 @@ def _change(order: Order, plan, *, actor: Actor, send_email: bool, reissue_invoi
     if split is not None:
         history["split"] = {"positions": [p.positionid for p in applied.splits], "new_order": split.code,
                             "amount_moved": split.moved}
-        moved = f" with {split.moved} {order.event.currency} of what was paid." if split.moved else "."
-        messages.append(f"{_tickets(applied.splits)} moved to new order {split.code}{moved}")
+        if split.moved:
+            messages.append(T_("%(tickets)s moved to new order %(code)s with %(amount)s %(currency)s of what was paid.",
+                               tickets=_tickets(applied.splits), code=split.code, amount=split.moved,
+                               currency=order.event.currency))
+        else:
+            messages.append(T_("%(tickets)s moved to new order %(code)s.", tickets=_tickets(applied.splits),
+                               code=split.code))
     audit.log(actor, order, "order.changed", data=history, now=now)
     canceled, issued = _invoices(order, split, reissue=reissue_invoice, had_invoice=had_invoice, actor=actor, now=now)
     if send_email:
         orders.queue_order_mail(order, "order_changed", messages=messages, split_code=split.code if split else None)
         if split is not None:
-            orders.queue_order_mail(split.order, "order_changed", messages=[f"Split from order {order.code}."], split_code=None)
+            orders.queue_order_mail(split.order, "order_changed", messages=[T_("Split from order %(code)s.",
+                                                                               code=order.code)], split_code=None)
     return ChangeResult(code=order.code, currency=order.event.currency, old_total=old_total, new_total=order.total,
                         open=orders.totals(order).open, status=order.status, previous_status=previous_status,
                         messages=messages, split_code=split.code if split else None,
@@ -198,7 +209,7 @@ def _apply_parts(order: Order, plan) -> _Applied:
             diff = patch_position(order, position, body)
             if diff:
                 changed.append({"position": position.positionid, **diff})
-                messages.append(f"{_label(position)}: {_diff_text(diff)}.")
+                messages.append(T_("%(part)s: %(changes)s.", part=_label(position), changes=_diff_text(diff)))
     for position in cancels:
         position.canceled = True
     created = _create(order, plan, cancels, splits, errors)
@@ -210,22 +221,23 @@ def _apply_parts(order: Order, plan) -> _Applied:
     if cancels:
         history["canceled"] = [{"position": p.positionid, "product": p.item.name, "price": p.price,
                                 "addon_to": p.addon_to.positionid if p.addon_to else None} for p in cancels]
-        messages.append(_tickets(cancels) + " canceled.")
+        messages.append(T_("%(tickets)s canceled.", tickets=_tickets(cancels)))
     if created:
         history["added"] = [{"position": p.positionid, "product": p.item.name, "price": p.price,
                              "seat": p.seat.name if p.seat else None,
                              "addon_to": p.addon_to.positionid if p.addon_to else None} for p in created]
-        messages.extend(f"New ticket {p.positionid}: {p.item.name}, {p.price} {currency}." for p in created)
+        messages.extend(T_("New ticket %(number)s: %(item)s, %(price)s %(currency)s.", number=p.positionid,
+                           item=p.item.name, price=p.price, currency=currency) for p in created)
     if fee_changes:
         history["fees"] = fee_changes
         messages.extend(_fee_message(f) for f in fee_changes)
     if plan.recalculate_taxes:
         history["taxes_recalculated"] = {"mode": plan.recalculate_taxes,
                                          "parts": recalculate_taxes(order, plan.recalculate_taxes)}
-        kept = "net prices" if plan.recalculate_taxes == "keep_net" else "gross prices"
-        messages.append(f"Taxes recalculated, keeping the {kept}.")
+        messages.append(T_("Taxes recalculated, keeping the net prices.") if plan.recalculate_taxes == "keep_net"
+                        else T_("Taxes recalculated, keeping the gross prices."))
     if not (history or splits):
-        raise Invalid("Nothing to change: every value given is the ticket's or fee's current one.",
+        raise Invalid(T_("Nothing to change: every value given is the ticket's or fee's current one."),
                       code="nothing_to_change")
     return _Applied(cancels, splits, created, history, messages)
 
@@ -240,14 +252,15 @@ def _diff_text(diff: dict) -> str:
 
 def _tickets(positions: list[OrderPosition]) -> str:
     numbers = ", ".join(str(p.positionid) for p in positions)
-    return f"Ticket{'s' if len(positions) > 1 else ''} {numbers}"
+    return T_("Tickets %(numbers)s", numbers=numbers) if len(positions) > 1 else T_("Ticket %(number)s", number=numbers)
 
 
 def _fee_message(change: dict) -> str:
     if change.get("canceled"):
-        return f"Fee {change['fee']} ({change['type']}) canceled."
+        return T_("Fee %(fee)s (%(type)s) canceled.", fee=change['fee'], type=change['type'])
     value = change["value"]
-    return f"Fee {change['fee']} ({change['type']}): {value['old']} → {value['new']}."
+    return T_("Fee %(fee)s (%(type)s): %(old)s → %(new)s.", fee=change['fee'], type=change['type'], old=value['old'],
+              new=value['new'])
 
 
 def _resolve_patches(order: Order, plan, errors: PartErrors) -> list[tuple[OrderPosition, dict]]:
@@ -257,7 +270,7 @@ def _resolve_patches(order: Order, plan, errors: PartErrors) -> list[tuple[Order
         if position is None:
             continue
         if position.id in seen:
-            errors.add(f"position.{position.positionid}", _label(position), "it is changed twice in one change.",
+            errors.add(f"position.{position.positionid}", _label(position), T_("it is changed twice in one change."),
                        "duplicate")
         seen.add(position.id)
         patches.append((position, body))
@@ -278,28 +291,30 @@ def _check_overlaps(order: Order, patches, cancels, splits, plan, errors: PartEr
     for position, _body in patches:
         if position in cancels:
             errors.add(f"position.{position.positionid}", _label(position),
-                       "it is canceled in this change, so it cannot be changed as well.", "conflicting_parts")
+                       T_("it is canceled in this change, so it cannot be changed as well."), "conflicting_parts")
     for position in splits:
         if position in cancels:
             errors.add(f"position.{position.positionid}", _label(position),
-                       "it cannot be canceled and split off at once.", "conflicting_parts")
+                       T_("it cannot be canceled and split off at once."), "conflicting_parts")
         parent = position.addon_to
         if parent is not None and parent not in splits:
             errors.add(f"position.{position.positionid}", _label(position),
-                       f"it is an add-on to ticket {parent.positionid}: split ticket {parent.positionid} "
-                       "to move it along.", "addon_split")
+                       T_("it is an add-on to ticket %(parent)s: split ticket %(parent)s to move it along.",
+                          parent=parent.positionid), "addon_split")
 
 
 def _create(order: Order, plan, cancels, splits, errors: PartErrors) -> list[OrderPosition]:
     created = []
     for i, body in enumerate(plan.creates, 1):
-        with errors.check(f"create.{i}", f"New ticket {i}"):
+        with errors.check(f"create.{i}", T_("New ticket %(number)s", number=i)):
             position = create_position(order, body, next_positionid(order))
             created.append(position)
             parent = position.addon_to
             if parent is not None and (parent in cancels or parent in splits):
-                what = "canceled" if parent in cancels else "split off"
-                raise Invalid(f"ticket {parent.positionid} it belongs to is {what} in this change.",
+                message = (T_("ticket %(parent)s it belongs to is canceled in this change.", parent=parent.positionid)
+                           if parent in cancels else
+                           T_("ticket %(parent)s it belongs to is split off in this change.", parent=parent.positionid))
+                raise Invalid(message,
                               code="addon_to_invalid", field="addon_to")
     return created
 
@@ -310,14 +325,14 @@ def _change_fees(order: Order, plan, errors: PartErrors) -> list[dict]:
         with errors.check(f"fee.{str(ref)[:20]}", fee_label(ref)):
             fee = find_fee(order, ref)
             if fee.id in touched:
-                raise Invalid("It is changed twice in one change.", code="duplicate", field="value")
+                raise Invalid(T_("It is changed twice in one change."), code="duplicate", field="value")
             touched.add(fee.id)
             changes.append(set_fee_value(fee, value))
     for ref in plan.fee_cancels:
         with errors.check(f"fee.{str(ref)[:20]}", fee_label(ref)):
             fee = find_fee(order, ref)
             if fee.id in touched:
-                raise Invalid("It cannot be changed and canceled at once.", code="conflicting_parts", field="fee")
+                raise Invalid(T_("It cannot be changed and canceled at once."), code="conflicting_parts", field="fee")
             touched.add(fee.id)
             fee.canceled = True
             changes.append({"fee": fee.id, "type": fee.fee_type, "canceled": True, "value": fee.value})

@@ -17,6 +17,7 @@ from .errors import Invalid
 from .models import Order, OrderPosition, Quota, Seat
 from .order_change_parts import PartErrors
 from .tx import lock_many
+from .texts import T_, joined, lowercased
 
 
 def _need(position: OrderPosition) -> Need:
@@ -55,8 +56,8 @@ def ensure_final_state(order: Order, before: Before, labels: dict, leaving: list
     db.session.flush()  # the changed tickets' ids (product, date, seat) as they will be stored
     final = list(order.positions)
     if not [p for p in final if p not in leaving]:
-        raise Invalid(f"This change leaves no ticket in order {order.code}: cancel the order instead, or keep "
-                      "at least one ticket in it.", code="last_position", field="positions")
+        raise Invalid(T_("This change leaves no ticket in order %(code)s: cancel the order instead, or keep "
+                         "at least one ticket in it.", code=order.code), code="last_position", field="positions")
     errors = PartErrors()
     _check_quotas(order, before, final, labels, errors)
     _check_seats(order, before, final, labels, errors)
@@ -70,7 +71,9 @@ def _changed(before: Before, position: OrderPosition) -> bool:
 def _names(labels: dict, positions: list[OrderPosition]) -> tuple[str, str]:
     """(error key, label) for the tickets behind one problem: 'Ticket 2 and new ticket 1'."""
     names = [labels[p][1] for p in positions]
-    label = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1][:1].lower() + names[-1][1:]
+    if len(names) == 1:
+        return labels[positions[0]][0], names[0]
+    label = T_("%(names)s and %(last)s", names=joined(names[:-1], ", "), last=lowercased(names[-1]))
     return labels[positions[0]][0], label
 
 
@@ -96,10 +99,18 @@ def _check_quotas(order: Order, before: Before, final: list[OrderPosition], labe
             continue
         free = max(quota.size - others - had[quota.id], 0)
         wanted = has[quota.id] - had[quota.id]
-        where = f" for {quota.subevent.name}" if quota.subevent is not None else ""
         key, label = _names(labels, causes.get(quota.id) or final[:1])
-        errors.add(f"{key}.item", label, f"only {free} ticket{'s' if free != 1 else ''} left in quota "
-                   f"'{quota.name}'{where}, {wanted} more needed.", "quota_exceeded")
+        details = dict(free=free, name=quota.name, wanted=wanted)
+        if quota.subevent is not None:
+            message = (T_("only %(free)s ticket left in quota '%(name)s' for %(date)s, %(wanted)s more needed.",
+                          date=quota.subevent.name, **details) if free == 1 else
+                       T_("only %(free)s tickets left in quota '%(name)s' for %(date)s, %(wanted)s more needed.",
+                          date=quota.subevent.name, **details))
+        else:
+            message = (T_("only %(free)s ticket left in quota '%(name)s', %(wanted)s more needed.", **details)
+                       if free == 1 else
+                       T_("only %(free)s tickets left in quota '%(name)s', %(wanted)s more needed.", **details))
+        errors.add(f"{key}.item", label, message, "quota_exceeded")
 
 
 def _check_seats(order: Order, before: Before, final: list[OrderPosition], labels: dict, errors: PartErrors) -> None:
@@ -117,8 +128,10 @@ def _check_seats(order: Order, before: Before, final: list[OrderPosition], label
         key, label = _names(labels, changed)
         if len(positions) > 1:
             _key, all_label = _names(labels, positions)
-            errors.add(f"{key}.seat", all_label, f"seat {name} is given to more than one ticket.", "seat_duplicate")
+            errors.add(f"{key}.seat", all_label, T_("seat %(name)s is given to more than one ticket.",
+                                                    name=name), "seat_duplicate")
         elif seat_id in new_ids and seat is not None and seat.blocked:
-            errors.add(f"{key}.seat", label, f"seat {name} is blocked by the organizer.", "seat_blocked")
+            errors.add(f"{key}.seat", label, T_("seat %(name)s is blocked by the organizer.",
+                                                name=name), "seat_blocked")
         elif seat_id in taken:
-            errors.add(f"{key}.seat", label, f"seat {name} is taken.", "seat_taken")
+            errors.add(f"{key}.seat", label, T_("seat %(name)s is taken.", name=name), "seat_taken")

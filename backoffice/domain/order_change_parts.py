@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ..extensions import db
 from . import codes, parsing
 from .errors import FieldErrors, Invalid
+from .texts import T_, joined, lowercased
 from .models import Item, Order, OrderFee, OrderPosition, TaxRule
 from .orders import ZERO
 from .position_fields import EDITABLE_FIELDS, clean_attendee
@@ -35,9 +36,10 @@ CENT = Decimal("0.01")
 # --- errors named after their part --------------------------------------------------------------------
 
 def _sentence(message: str) -> str:
-    """'There is no seat …' reads 'there is no seat …' after 'Ticket 2: '; names stay as they are."""
+    """'There is no seat …' reads 'there is no seat …' after 'Ticket 2: '; names stay as they are.
+    A translation keeps its own spelling."""
     if len(message) > 1 and message[0].isupper() and message[1].islower():
-        return message[0].lower() + message[1:]
+        return lowercased(message)
     return message
 
 
@@ -50,7 +52,7 @@ class PartErrors:
         self.codes: dict[str, str] = {}
 
     def add(self, key: str, label: str, message: str, code: str = "invalid") -> None:
-        self.errors.setdefault(key, f"{label}: {_sentence(message)}")
+        self.errors.setdefault(key, T_("%(part)s: %(problem)s", part=label, problem=_sentence(message)))
         self.codes.setdefault(key, code)
 
     def merge(self, key: str, label: str, errors: FieldErrors) -> None:
@@ -73,7 +75,7 @@ class PartErrors:
             return
         first = next(iter(self.errors))
         code = self.codes[first] if len(self.errors) == 1 else "invalid_change"
-        raise Invalid(" ".join(self.errors.values()), code=code, field=first, errors=self.errors)
+        raise Invalid(joined(list(self.errors.values())), code=code, field=first, errors=self.errors)
 
 
 # --- reading the request ----------------------------------------------------------------------------
@@ -98,9 +100,9 @@ def _entries(value, name: str) -> list:
     if value in (None, ""):
         return []
     if not isinstance(value, (list, tuple)):
-        raise Invalid(f"{name} must be a list.", code="invalid", field=name)
+        raise Invalid(T_("%(name)s must be a list.", name=name), code="invalid", field=name)
     if len(value) > 500:
-        raise Invalid(f"{name}: at most 500 entries in one change.", code="too_many", field=name)
+        raise Invalid(T_("%(name)s: at most 500 entries in one change.", name=name), code="too_many", field=name)
     return list(value)
 
 
@@ -112,13 +114,16 @@ def _ref(entry, key: str):
 def _body(entry, key: str, fields: tuple[str, ...]) -> tuple[Any, dict]:
     """(id, body) of a patch: 003's {"position": 1, "body": {...}} or a flat {"position": 1, ...}."""
     if not isinstance(entry, dict):
-        raise Invalid(f"Each entry of the changes must name the {key} and the values to change.", code="invalid")
+        raise Invalid(T_("Each entry of the changes must name the %(key)s and the values to change.", key=key),
+                      code="invalid")
     body = entry.get("body") if "body" in entry else {k: v for k, v in entry.items() if k != key}
     if not isinstance(body, dict):
-        raise Invalid(f"The values to change of {key} {str(entry.get(key))[:20]} must be an object.", code="invalid")
+        raise Invalid(T_("The values to change of %(key)s %(value)s must be an object.", key=key,
+                         value=str(entry.get(key))[:20]), code="invalid")
     unknown = sorted(set(body) - set(fields))
     if unknown:
-        raise Invalid(f"These fields cannot be changed here: {', '.join(str(u)[:30] for u in unknown[:10])}.",
+        raise Invalid(T_("These fields cannot be changed here: %(fields)s.",
+                         fields=', '.join(str(u)[:30] for u in unknown[:10])),
                       code="not_editable")
     return entry.get(key), body
 
@@ -127,24 +132,25 @@ def read_plan(*, patch_positions=None, cancel_positions=None, create_positions=N
               patch_fees=None, cancel_fees=None, recalculate_taxes=None) -> Plan:
     """The parts of a change as lists; refuses a shape no part can have."""
     plan, errors = Plan(), PartErrors()
-    with errors.check("patch_positions", "Changed tickets"):
+    with errors.check("patch_positions", T_("Changed tickets")):
         plan.patches = [_body(e, "position", PATCH_FIELDS) for e in _entries(patch_positions, "patch_positions")]
-    with errors.check("cancel_positions", "Canceled tickets"):
+    with errors.check("cancel_positions", T_("Canceled tickets")):
         plan.cancels = [_ref(e, "position") for e in _entries(cancel_positions, "cancel_positions")]
-    with errors.check("create_positions", "New tickets"):
+    with errors.check("create_positions", T_("New tickets")):
         plan.creates = _entries(create_positions, "create_positions")
         if not all(isinstance(e, dict) for e in plan.creates):
-            raise Invalid("Each new ticket must be an object with its product and attendee.", code="invalid")
-    with errors.check("split_positions", "Split tickets"):
+            raise Invalid(T_("Each new ticket must be an object with its product and attendee."), code="invalid")
+    with errors.check("split_positions", T_("Split tickets")):
         plan.splits = [_ref(e, "position") for e in _entries(split_positions, "split_positions")]
-    with errors.check("patch_fees", "Changed fees"):
+    with errors.check("patch_fees", T_("Changed fees")):
         plan.fee_values = [(fee, body.get("value")) for fee, body in
                            (_body(e, "fee", ("value",)) for e in _entries(patch_fees, "patch_fees"))]
-    with errors.check("cancel_fees", "Canceled fees"):
+    with errors.check("cancel_fees", T_("Canceled fees")):
         plan.fee_cancels = [_ref(e, "fee") for e in _entries(cancel_fees, "cancel_fees")]
     if recalculate_taxes not in (None, "", *TAX_MODES):
-        errors.add("recalculate_taxes", "Taxes", f"'{str(recalculate_taxes)[:20]}' is not a way to recalculate "
-                   "taxes: choose keep_net, keep_gross or none.", "recalculate_taxes_invalid")
+        errors.add("recalculate_taxes", T_("Taxes"), T_("'%(value)s' is not a way to recalculate "
+                                                        "taxes: choose keep_net, keep_gross or none.",
+                                                        value=str(recalculate_taxes)[:20]), "recalculate_taxes_invalid")
     plan.recalculate_taxes = recalculate_taxes or None
     errors.raise_if_any()
     return plan
@@ -176,8 +182,8 @@ def patch_position(order: Order, position: OrderPosition, body: dict) -> dict:
         wanted = position.item
         if _given(body, "item"):
             with errors.check("item"):
-                wanted = lookup(Item, body["item"], "item", f"There is no product {str(body['item'])[:20]} in "
-                                 "this event.", Item.event_id == order.event_id)
+                wanted = lookup(Item, body["item"], "item", T_("There is no product %(item)s in "
+                                    "this event.", item=str(body['item'])[:20]), Item.event_id == order.event_id)
         if not errors:
             same = wanted.id == position.item_id
             variation_value = body["variation"] if _given(body, "variation") else (
@@ -190,7 +196,7 @@ def patch_position(order: Order, position: OrderPosition, body: dict) -> dict:
     if _given(body, "subevent"):
         if order.event.has_subevents and _blank(body["subevent"]):
             with errors.check("subevent"):
-                raise Invalid("Choose the date.", code="subevent_required", field="subevent")
+                raise Invalid(T_("Choose the date."), code="subevent_required", field="subevent")
         else:
             subevent = choose_subevent(order.event, body["subevent"], errors)
     seat = position.seat
@@ -199,7 +205,7 @@ def patch_position(order: Order, position: OrderPosition, body: dict) -> dict:
         seat = choose_seat(order.event, item, subevent, guid, errors)
     price = position.price
     with errors.check("price"):
-        given_price = parsing.parse_amount(body.get("price"), minimum=ZERO, label="price", field="price")
+        given_price = parsing.parse_amount(body.get("price"), minimum=ZERO, label=T_("price"), field="price")
         if given_price is not None:
             price = given_price
         elif item is not None and (item.id, getattr(variation, "id", None)) != (position.item_id,
@@ -209,20 +215,22 @@ def patch_position(order: Order, position: OrderPosition, body: dict) -> dict:
     with errors.check("tax_rule"):
         if _given(body, "tax_rule"):
             rule = None if _blank(body["tax_rule"]) else lookup(
-                TaxRule, body["tax_rule"], "tax_rule", f"There is no tax rule {str(body['tax_rule'])[:20]} in this "
-                "event.", TaxRule.event_id == order.event_id)
+                TaxRule, body["tax_rule"], "tax_rule", T_("There is no tax rule %(tax_rule)s in this "
+                   "event.", tax_rule=str(body['tax_rule'])[:20]), TaxRule.event_id == order.event_id)
         elif item is not None and item.id != position.item_id:
             rule = item.tax_rule
     valid_from, valid_until = position.valid_from, position.valid_until
     tz = order.event.timezone
     with errors.check("valid_from"):
         if _given(body, "valid_from"):
-            valid_from = parsing.parse_moment(body["valid_from"], tz, label="start of validity", field="valid_from")
+            valid_from = parsing.parse_moment(body["valid_from"], tz, label=T_("start of validity"), field="valid_from")
     with errors.check("valid_until"):
         if _given(body, "valid_until"):
-            valid_until = parsing.parse_moment(body["valid_until"], tz, label="end of validity", field="valid_until")
+            valid_until = parsing.parse_moment(body["valid_until"], tz, label=T_("end of validity"),
+                                               field="valid_until")
         if valid_from and valid_until and valid_until < valid_from:
-            raise Invalid("The end of validity must not be before its start.", code="date_order", field="valid_until")
+            raise Invalid(T_("The end of validity must not be before its start."), code="date_order",
+                          field="valid_until")
     errors.raise_if_any()
     before, before_rule = _snapshot(position), position.tax_rule
     position.item, position.variation, position.subevent, position.seat = item, variation, subevent, seat
@@ -239,10 +247,11 @@ def patch_position(order: Order, position: OrderPosition, body: dict) -> dict:
 
 def _check_addon_kind(position: OrderPosition, item: Item) -> None:
     if position.addon_to_id is not None and not item.is_addon:
-        raise Invalid(f"'{item.name}' is not an add-on product, and this ticket is an add-on.",
+        raise Invalid(T_("'%(name)s' is not an add-on product, and this ticket is an add-on.", name=item.name),
                       code="item_invalid", field="item")
     if position.addon_to_id is None and item.is_addon:
-        raise Invalid(f"'{item.name}' is an add-on product: add it as a new ticket to the ticket it belongs to.",
+        raise Invalid(T_("'%(name)s' is an add-on product: add it as a new ticket to the ticket it belongs to.",
+                         name=item.name),
                       code="item_invalid", field="item")
 
 
@@ -260,7 +269,8 @@ def create_position(order: Order, body: dict, number: int) -> OrderPosition:
     ticket is (quota and seats are checked on the final state by the caller)."""
     unknown = sorted(set(body) - set(CREATE_FIELDS))
     if unknown:
-        raise Invalid(f"These fields cannot be set on a new ticket: {', '.join(str(u)[:30] for u in unknown[:10])}.",
+        raise Invalid(T_("These fields cannot be set on a new ticket: %(fields)s.",
+                         fields=', '.join(str(u)[:30] for u in unknown[:10])),
                       code="not_editable")
     errors = FieldErrors()
     item, variation = choose_product(order.event, body.get("item"), body.get("variation"), errors)
@@ -269,7 +279,7 @@ def create_position(order: Order, body: dict, number: int) -> OrderPosition:
     parent = choose_parent(order, item, body.get("addon_to"), errors)
     price = None
     with errors.check("price"):
-        price = parsing.parse_amount(body.get("price"), minimum=ZERO, label="price", field="price")
+        price = parsing.parse_amount(body.get("price"), minimum=ZERO, label=T_("price"), field="price")
     cleaned = {}
     with errors.check("attendee"):
         attendee = {k: v for k, v in body.items() if k in EDITABLE_FIELDS}
@@ -284,25 +294,27 @@ def create_position(order: Order, body: dict, number: int) -> OrderPosition:
 def find_fee(order: Order, value) -> OrderFee:
     """A fee of this order that is not canceled, by its id."""
     try:
-        fee_id = parsing.parse_id(value, label="fee")
+        fee_id = parsing.parse_id(value, label=T_("fee"))
     except Invalid:
         fee_id = None
     fee = next((f for f in order.all_fees if f.id == fee_id), None) if fee_id else None
     if fee is None:
-        raise Invalid(f"Order {order.code} has no fee {str(value)[:20]}.", code="fee_not_found", field="fee")
+        raise Invalid(T_("Order %(code)s has no fee %(fee)s.", code=order.code, fee=str(value)[:20]),
+                      code="fee_not_found",
+                      field="fee")
     if fee.canceled:
-        raise Invalid("It is canceled already.", code="fee_canceled", field="fee")
+        raise Invalid(T_("It is canceled already."), code="fee_canceled", field="fee")
     return fee
 
 
 def fee_label(fee_id) -> str:
-    return f"Fee {str(fee_id)[:20]}"
+    return T_("Fee %(fee)s", fee=str(fee_id)[:20])
 
 
 def set_fee_value(fee: OrderFee, value) -> dict:
-    amount = parsing.parse_amount(value, minimum=ZERO, label="fee", field="value")
+    amount = parsing.parse_amount(value, minimum=ZERO, label=T_("fee"), field="value")
     if amount is None:
-        raise Invalid("Enter the new value of the fee.", code="amount_missing", field="value")
+        raise Invalid(T_("Enter the new value of the fee."), code="amount_missing", field="value")
     old = fee.value
     fee.value = amount
     fee.tax_value = tax_included(amount, fee.tax_rate)
@@ -346,5 +358,5 @@ def new_order_code(event_id: int) -> str:
         code = codes.order_code()
         if not taken_codes(event_id, code):
             return code
-    raise Invalid("No free order code was found; try again.", code="code_exhausted")  # pragma: no cover
+    raise Invalid(T_("No free order code was found; try again."), code="code_exhausted")  # pragma: no cover
 

@@ -25,10 +25,11 @@ from .availability import Need, quota_ids_for, quota_available, seats_taken, sho
 from .errors import FieldErrors, Invalid
 from .models import (Event, InvoiceAddress, Item, ItemVariation, Order, OrderFee, OrderPayment, OrderPosition,
                      OrderStatus, PaymentState, Quota, Seat, SubEvent, utcnow)
-from .order_create_input import (Fee, Ticket, clean_boolean, clean_customer, clean_fees, clean_header,
+from .order_create_input import (Fee, Ticket, clean_boolean, on_ticket, clean_customer, clean_fees, clean_header,
                                  clean_invoice_address, clean_positions, new_code)
 from .orders import ZERO, queue_order_mail, new_deadline
 from .positions import build_position, default_price, recompute_total, tax_included
+from .texts import T_, joined
 
 PREVIEW_CODE = "PREVIEW"
 
@@ -73,7 +74,8 @@ def create_order(event: Event, *, actor: Actor, positions: list[dict], email: An
     total = sum((t.price for t in tickets), ZERO) + sum((f.value for f in cleaned_fees), ZERO)
     with errors.check("fees"):
         if total < ZERO:
-            raise Invalid(f"The order total cannot be negative ({total}).", code="total_negative", field="fees")
+            raise Invalid(T_("The order total cannot be negative (%(total)s).",
+                             total=total), code="total_negative", field="fees")
     with errors.check("status"):
         status, provider = _status_and_provider(event, status, payment_provider, total, flags.get("require_approval"))
     errors.raise_if_any()
@@ -104,26 +106,29 @@ def _status_and_provider(event: Event, status, provider, total: Decimal,
     if status in (None, ""):
         status = OrderStatus.PAID if total == ZERO and not require_approval else OrderStatus.PENDING
     if status not in (OrderStatus.PENDING, OrderStatus.PAID):
-        raise Invalid("A new order is either pending (n) or paid (p).", code="status_invalid", field="status")
+        raise Invalid(T_("A new order is either pending (n) or paid (p)."), code="status_invalid", field="status")
     if status == OrderStatus.PAID and require_approval:
-        raise Invalid("An order that requires approval cannot be created as paid.", code="status_invalid",
+        raise Invalid(T_("An order that requires approval cannot be created as paid."), code="status_invalid",
                       field="status")
     if status == OrderStatus.PAID and total == ZERO:
         return status, providers.FREE
     if provider in (None, ""):
         if status == OrderStatus.PAID:
-            raise Invalid("Choose the payment provider through which the order was paid.", code="provider_missing",
+            raise Invalid(T_("Choose the payment provider through which the order was paid."), code="provider_missing",
                           field="payment_provider")
         return status, None
     identifier = str(provider).strip()[:50]
     if identifier not in providers.PROVIDERS:
-        raise Invalid(f"'{identifier[:40]}' is not a payment provider this back office knows.",
+        raise Invalid(T_("'%(identifier)s' is not a payment provider this back office knows.",
+                         identifier=identifier[:40]),
                       code="provider_unknown", field="payment_provider")
     if identifier not in (event.payment_providers or []):
-        raise Invalid(f"{providers.provider_name(identifier)} is not enabled for {event.name}.",
+        raise Invalid(T_("%(provider)s is not enabled for %(name)s.",
+                         provider=providers.provider_name(identifier), name=event.name),
                       code="provider_disabled", field="payment_provider")
     if identifier == providers.FREE:
-        raise Invalid(f"The order costs {total}: it cannot be paid as a free order.", code="provider_invalid",
+        raise Invalid(T_("The order costs %(total)s: it cannot be paid as a free order.",
+                         total=total), code="provider_invalid",
                       field="payment_provider")
     return status, identifier
 
@@ -140,7 +145,8 @@ def _ensure_unique_secrets(event: Event, tickets: list[Ticket]) -> None:
     for ticket in given:
         with errors.check(f"positions.{ticket.index}.secret"):
             if ticket.secret in used or ticket.secret in seen:
-                raise Invalid(f"Ticket {ticket.index + 1}: this secret is already used by another ticket.",
+                raise Invalid(T_("Ticket %(number)s: this secret is already used by another ticket.",
+                                 number=ticket.index + 1),
                               code="secret_taken", field=f"positions.{ticket.index}.secret")
         seen.add(ticket.secret)
     errors.raise_if_any()
@@ -159,8 +165,9 @@ def _ensure_available(event: Event, tickets: list[Ticket], force: bool) -> None:
     for same in by_seat.values():
         for ticket in same[1:]:
             with errors.check(f"positions.{ticket.index}.seat"):
-                raise Invalid(f"Ticket {ticket.index + 1}: seat {ticket.seat.name} is already chosen for ticket "
-                              f"{same[0].index + 1}.", code="seat_taken", field=f"positions.{ticket.index}.seat")
+                raise Invalid(T_("Ticket %(number)s: seat %(name)s is already chosen for ticket %(other)s.",
+                                 number=ticket.index + 1, name=ticket.seat.name, other=same[0].index + 1),
+                              code="seat_taken", field=f"positions.{ticket.index}.seat")
     errors.raise_if_any()
     problems = shortages(event.id, needs)
     if not problems or force:
@@ -169,17 +176,18 @@ def _ensure_available(event: Event, tickets: list[Ticket], force: bool) -> None:
     said = set()
     for seat_id, (ticket, *_rest) in by_seat.items():
         seat = ticket.seat
-        sentence = (f"Seat {seat.name} is blocked by the organizer and cannot be sold." if seat.blocked
-                    else f"Seat {seat.name} is no longer available." if seat_id in taken else None)
+        sentence = (T_("Seat %(name)s is blocked by the organizer and cannot be sold.",
+                       name=seat.name) if seat.blocked
+                    else T_("Seat %(name)s is no longer available.", name=seat.name) if seat_id in taken else None)
         if sentence:
             said.add(sentence)
             with errors.check(f"positions.{ticket.index}.seat"):
-                raise Invalid(f"Ticket {ticket.index + 1}: {sentence}", code="seat_taken",
+                raise Invalid(on_ticket(ticket.index + 1, sentence), code="seat_taken",
                               field=f"positions.{ticket.index}.seat")
     rest = [p for p in problems if p not in said]
     if rest:
         with errors.check("positions"):
-            raise Invalid(" ".join(rest), code="quota_exceeded", field="positions")
+            raise Invalid(joined(rest), code="quota_exceeded", field="positions")
     errors.raise_if_any()
 
 

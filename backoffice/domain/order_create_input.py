@@ -19,12 +19,13 @@ from .models import Customer, Event, Item, ItemVariation, Order, Seat, SubEvent,
 from .orders import MAX_TEXT, ZERO
 from .position_fields import EDITABLE_FIELDS, clean_attendee, clean_text
 from .positions import choose_product, choose_seat, choose_subevent, default_price
+from .texts import T_
 
 MAX_POSITIONS = 500
 FEE_TYPES = ("payment", "passbook", "other")
 #: 003 position fields this back office does not offer: refused rather than silently dropped
-UNSUPPORTED = {"voucher": "vouchers", "requested_valid_from": "requested validity",
-               "use_reusable_medium": "reusable media"}
+UNSUPPORTED = {"voucher": T_("vouchers"), "requested_valid_from": T_("requested validity"),
+               "use_reusable_medium": T_("reusable media")}
 POSITION_KEYS = {"positionid", "item", "variation", "subevent", "seat", "price", "addon_to", "secret", "valid_from",
                  "valid_until", *EDITABLE_FIELDS, *UNSUPPORTED}
 FEE_KEYS = {"fee_type", "value", "description", "internal_type", "tax_rule", "_treat_value_as_percentage",
@@ -32,6 +33,11 @@ FEE_KEYS = {"fee_type", "value", "description", "internal_type", "tax_rule", "_t
 #: what 003 allows in a given order code (generated ones use the smaller codes.CODE_ALPHABET)
 CODE_CHARACTERS = frozenset(string.ascii_uppercase + string.digits) - {"O", "1"}
 HUNDRED = Decimal("100")
+
+
+def on_ticket(number: int, problem: str) -> str:
+    """A problem of one ticket of a new order, named by its place in the order."""
+    return T_("Ticket %(number)s: %(problem)s", number=number, problem=problem)
 
 
 @dataclass
@@ -69,16 +75,16 @@ def clean_header(event: Event, stand_in, errors: FieldErrors, *, email, phone, l
     with errors.check("checkin_text"):
         header["checkin_text"] = cleaners["checkin_text"](checkin_text, stand_in)
     with errors.check("custom_followup_at"):
-        header["custom_followup_at"] = parsing.parse_date(custom_followup_at, label="follow-up date",
+        header["custom_followup_at"] = parsing.parse_date(custom_followup_at, label=T_("follow-up date"),
                                                           field="custom_followup_at")
     with errors.check("sales_channel"):
         header["sales_channel"] = _sales_channel(sales_channel)
     with errors.check("code"):
         header["code"] = _clean_code(event, code)
     with errors.check("payment_date"):
-        when = parsing.parse_moment(payment_date, event.timezone, label="payment date", field="payment_date")
+        when = parsing.parse_moment(payment_date, event.timezone, label=T_("payment date"), field="payment_date")
         if when is not None and when > now + timedelta(minutes=5):
-            raise Invalid("The payment date cannot be in the future.", code="date_in_future", field="payment_date")
+            raise Invalid(T_("The payment date cannot be in the future."), code="date_in_future", field="payment_date")
         header["payment_date"] = when
     with errors.check("payment_info"):
         header["payment_info"] = _payment_info(payment_info)
@@ -89,29 +95,30 @@ def clean_boolean(value, name: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise Invalid(f"The {name.replace('_', ' ')} must be true or false.", code="invalid", field=name)
+        raise Invalid(T_("The %(label)s must be true or false.", label=order_fields.field_label(name)), code="invalid",
+                      field=name)
     return value
 
 
 def _sales_channel(value) -> str:
-    text = clean_text(value, "sales_channel", 64, "sales channel") or "web"
+    text = clean_text(value, "sales_channel", 64, T_("sales channel")) or "web"
     if not all(c.isascii() and (c.isalnum() or c in "._-") for c in text):
-        raise Invalid("The sales channel may contain only letters, digits, dots, dashes and underscores.",
+        raise Invalid(T_("The sales channel may contain only letters, digits, dots, dashes and underscores."),
                       code="invalid", field="sales_channel")
     return text
 
 
 def _clean_code(event: Event, value) -> str | None:
     """003: only A-Z and 0-9 without O and 1; unique among the organizer's orders."""
-    text = clean_text(value, "code", 16, "order code")
+    text = clean_text(value, "code", 16, T_("order code"))
     if text is None:
         return None
     text = text.upper()
     if any(c not in CODE_CHARACTERS for c in text):
-        raise Invalid("The order code may contain only the letters A-Z and the digits 0-9, without O and 1.",
+        raise Invalid(T_("The order code may contain only the letters A-Z and the digits 0-9, without O and 1."),
                       code="code_invalid", field="code")
     if _code_taken(event, text):
-        raise Invalid(f"The order code {text} is already in use.", code="code_taken", field="code")
+        raise Invalid(T_("The order code %(text)s is already in use.", text=text), code="code_taken", field="code")
     return text
 
 
@@ -126,7 +133,7 @@ def new_code(event: Event) -> str:
         code = codes.order_code()
         if not _code_taken(event, code):
             return code
-    raise Invalid("No free order code was found; try again.", code="code_exhausted")  # pragma: no cover
+    raise Invalid(T_("No free order code was found; try again."), code="code_exhausted")  # pragma: no cover
 
 
 def _payment_info(value) -> dict:
@@ -134,7 +141,7 @@ def _payment_info(value) -> dict:
         return {}
     if isinstance(value, dict):
         return value
-    text = clean_text(str(value), "payment_info", MAX_TEXT, "payment information")
+    text = clean_text(str(value), "payment_info", MAX_TEXT, T_("payment information"))
     return {"info": text} if text else {}
 
 
@@ -144,14 +151,16 @@ def clean_customer(event: Event, value) -> Customer | None:
     if isinstance(value, Customer):
         customer = value if value.organizer_id == event.organizer_id else None
     else:
-        identifier = clean_text(value, "customer", 7 * 4, "customer") or ""
+        identifier = clean_text(value, "customer", 7 * 4, T_("customer")) or ""
         customer = db.session.scalar(select(Customer).where(Customer.organizer_id == event.organizer_id,
                                                             Customer.identifier == identifier.upper()))
     if customer is None:
-        raise Invalid(f"There is no customer {str(getattr(value, 'identifier', value))[:20]} of this organizer.",
+        raise Invalid(T_("There is no customer %(identifier)s of this organizer.",
+                         identifier=str(getattr(value, 'identifier', value))[:20]),
                       code="customer_invalid", field="customer")
     if customer.anonymized_at is not None:
-        raise Invalid(f"Customer {customer.identifier} is anonymized: an order cannot be linked to it.",
+        raise Invalid(T_("Customer %(identifier)s is anonymized: an order cannot be linked to it.",
+                         identifier=customer.identifier),
                       code="customer_invalid", field="customer")
     return customer
 
@@ -160,7 +169,7 @@ def clean_invoice_address(value, stand_in) -> dict | None:
     if value in (None, {}):
         return None
     if not isinstance(value, dict):
-        raise Invalid("The invoice address must be an object.", code="invalid", field="invoice_address")
+        raise Invalid(T_("The invoice address must be an object."), code="invalid", field="invoice_address")
     data = dict(value)
     if data.get("name_parts") is None and data.get("name"):  # 003: name or name_parts
         data["name_parts"] = {"full_name": data["name"]} if stand_in.event.organizer.name_scheme == "full" else None
@@ -180,11 +189,12 @@ def clean_invoice_address(value, stand_in) -> dict | None:
 def clean_positions(event: Event, raw, errors: FieldErrors) -> list[Ticket]:
     if not isinstance(raw, list) or not raw:
         with errors.check("positions"):
-            raise Invalid("An order needs at least one ticket.", code="positions_missing", field="positions")
+            raise Invalid(T_("An order needs at least one ticket."), code="positions_missing", field="positions")
         return []
     if len(raw) > MAX_POSITIONS:
         with errors.check("positions"):
-            raise Invalid(f"An order can have at most {MAX_POSITIONS} tickets.", code="too_many", field="positions")
+            raise Invalid(T_("An order can have at most %(max_positions)s tickets.",
+                             max_positions=MAX_POSITIONS), code="too_many", field="positions")
         return []
     numbers = _position_ids(raw, errors)
     tickets = []
@@ -192,7 +202,7 @@ def clean_positions(event: Event, raw, errors: FieldErrors) -> list[Ticket]:
         inner = FieldErrors()
         ticket = _clean_position(event, entry, index, numbers, inner)
         for field, message in inner.errors.items():
-            errors.errors.setdefault(f"positions.{index}.{field}", f"Ticket {index + 1}: {message}")
+            errors.errors.setdefault(f"positions.{index}.{field}", on_ticket(index + 1, message))
             errors.codes.setdefault(f"positions.{index}.{field}", inner.codes[field])
         if ticket is not None and not inner:
             tickets.append(ticket)
@@ -207,17 +217,18 @@ def _position_ids(raw: list, errors: FieldErrors) -> list[int]:
     if not any(given):
         if any(isinstance(e, dict) and e.get("addon_to") not in (None, "") for e in raw):
             with errors.check("positions"):
-                raise Invalid("Add-ons need position ids: give every ticket its positionid (1, 2, 3, …).",
+                raise Invalid(T_("Add-ons need position ids: give every ticket its positionid (1, 2, 3, …)."),
                               code="positionid_required", field="positions")
         return list(range(1, len(raw) + 1))
     numbers = []
     for index, entry in enumerate(raw):
         with errors.check(f"positions.{index}.positionid"):
             number = parsing.parse_id(entry.get("positionid") if isinstance(entry, dict) else None,
-                                      label="position id")
+                                      label=T_("position id"))
             if number != index + 1:
-                raise Invalid(f"Ticket {index + 1}: position ids must be given for every ticket and be consecutive "
-                              "from 1.", code="positionid_invalid", field=f"positions.{index}.positionid")
+                raise Invalid(T_("Ticket %(number)s: position ids must be given for every ticket and be consecutive "
+                                 "from 1.",
+                                 number=index + 1), code="positionid_invalid", field=f"positions.{index}.positionid")
         numbers.append(index + 1)
     return numbers
 
@@ -225,33 +236,34 @@ def _position_ids(raw: list, errors: FieldErrors) -> list[int]:
 def _clean_position(event: Event, entry, index: int, numbers: list[int], errors: FieldErrors) -> Ticket | None:
     if not isinstance(entry, dict):
         with errors.check("item"):
-            raise Invalid("A ticket must be an object with item, variation, price and attendee fields.",
+            raise Invalid(T_("A ticket must be an object with item, variation, price and attendee fields."),
                           code="invalid", field="item")
         return None
     with errors.check("item"):
         unknown = sorted(set(entry) - POSITION_KEYS)
         if unknown:
-            raise Invalid(f"Unknown ticket fields: {', '.join(k[:40] for k in unknown[:5])}.", code="invalid",
+            raise Invalid(T_("Unknown ticket fields: %(fields)s.",
+                             fields=', '.join(k[:40] for k in unknown[:5])), code="invalid",
                           field="item")
         for key, what in UNSUPPORTED.items():
             if entry.get(key) not in (None, ""):
-                raise Invalid(f"Orders created here cannot use {what}.", code="unsupported", field=key)
+                raise Invalid(T_("Orders created here cannot use %(what)s.", what=what), code="unsupported", field=key)
     item, variation = choose_product(event, entry.get("item"), entry.get("variation"), errors)
     subevent = choose_subevent(event, entry.get("subevent"), errors)
     seat = choose_seat(event, item, subevent, entry.get("seat"), errors)
     price = secret = valid_from = valid_until = addon_to = None
     with errors.check("price"):
-        price = parsing.parse_amount(entry.get("price"), minimum=ZERO, label="price", field="price")
+        price = parsing.parse_amount(entry.get("price"), minimum=ZERO, label=T_("price"), field="price")
     with errors.check("addon_to"):
         if entry.get("addon_to") not in (None, ""):
-            addon_to = parsing.parse_id(entry.get("addon_to"), label="add-on parent", field="addon_to")
+            addon_to = parsing.parse_id(entry.get("addon_to"), label=T_("add-on parent"), field="addon_to")
     with errors.check("secret"):
         secret = _clean_secret(entry.get("secret"))
     with errors.check("valid_from"):
-        valid_from = parsing.parse_moment(entry.get("valid_from"), event.timezone, label="valid from",
+        valid_from = parsing.parse_moment(entry.get("valid_from"), event.timezone, label=T_("valid from"),
                                           field="valid_from")
     with errors.check("valid_until"):
-        valid_until = parsing.parse_moment(entry.get("valid_until"), event.timezone, label="valid until",
+        valid_until = parsing.parse_moment(entry.get("valid_until"), event.timezone, label=T_("valid until"),
                                            field="valid_until")
     cleaned = {}
     attendee = {k: v for k, v in entry.items() if k in EDITABLE_FIELDS}
@@ -272,7 +284,7 @@ def _clean_secret(value) -> str | None:
     if text is None:
         return None
     if not all(c.isascii() and (c.isalnum() or c in "._-+/=") for c in text) or len(text) < 8:
-        raise Invalid("A ticket secret must be 8 to 64 letters, digits or . _ - + / =.", code="secret_invalid",
+        raise Invalid(T_("A ticket secret must be 8 to 64 letters, digits or . _ - + / =."), code="secret_invalid",
                       field="secret")
     return text
 
@@ -292,22 +304,26 @@ def _check_addons(tickets: list[Ticket], errors: FieldErrors) -> None:
     for ticket in tickets:
         field = f"positions.{ticket.index}.addon_to"
         with errors.check(field):
-            prefix = f"Ticket {ticket.index + 1}: "
+            number = ticket.index + 1
             if ticket.addon_to is None:
                 if ticket.item.is_addon:
-                    raise Invalid(prefix + f"'{ticket.item.name}' is an add-on: choose the ticket it belongs to.",
+                    raise Invalid(on_ticket(number, T_("'%(name)s' is an add-on: choose the ticket it belongs to.",
+                                                       name=ticket.item.name)),
                                   code="addon_to_required", field=field)
                 parent = ticket
                 continue
             if not ticket.item.is_addon:
-                raise Invalid(prefix + f"'{ticket.item.name}' is not an add-on product.", code="addon_to_invalid",
+                raise Invalid(on_ticket(number, T_("'%(name)s' is not an add-on product.",
+                                                   name=ticket.item.name)), code="addon_to_invalid",
                               field=field)
             if parent is None or ticket.addon_to != parent.positionid:
-                raise Invalid(prefix + "an add-on must come right after the ticket it belongs to (positionid "
-                              f"{ticket.addon_to}), after that ticket's other add-ons.", code="addon_to_invalid",
+                raise Invalid(on_ticket(number, T_("an add-on must come right after the ticket it belongs to "
+                                                   "(positionid %(addon_to)s), after that ticket's other add-ons.",
+                                                   addon_to=ticket.addon_to)), code="addon_to_invalid",
                               field=field)
             if ticket.subevent != parent.subevent:
-                raise Invalid(prefix + "an add-on must be for the same date as its ticket.", code="addon_to_invalid",
+                raise Invalid(on_ticket(number, T_("an add-on must be for the same date as its ticket.")),
+                              code="addon_to_invalid",
                               field=field)
 
 
@@ -327,7 +343,7 @@ def clean_fees(event: Event, raw, tickets: list[Ticket], errors: FieldErrors) ->
         return []
     if not isinstance(raw, list) or len(raw) > MAX_POSITIONS:
         with errors.check("fees"):
-            raise Invalid("The fees must be a list of objects.", code="invalid", field="fees")
+            raise Invalid(T_("The fees must be a list of objects."), code="invalid", field="fees")
         return []
     products = sum((t.price for t in tickets), ZERO)
     result = []
@@ -340,26 +356,29 @@ def clean_fees(event: Event, raw, tickets: list[Ticket], errors: FieldErrors) ->
 
 def _clean_fee(event: Event, entry, products: Decimal, field: str) -> Fee:
     if not isinstance(entry, dict) or set(entry) - FEE_KEYS:
-        raise Invalid(f"Fee {field[5:]}: give fee_type, value, description, internal_type and tax_rule only.",
+        raise Invalid(T_("Fee %(fee)s: give fee_type, value, description, internal_type and tax_rule only.",
+                         fee=field[5:]),
                       code="invalid", field=field)
     if entry.get("_split_taxes_like_products"):
-        raise Invalid("Fees taxed like the products are not offered here: give the fee's tax rule.",
+        raise Invalid(T_("Fees taxed like the products are not offered here: give the fee's tax rule."),
                       code="unsupported", field=field)
     fee_type = entry.get("fee_type")
     if fee_type not in FEE_TYPES:
-        raise Invalid(f"The fee type must be one of {', '.join(FEE_TYPES)}.", code="fee_type_invalid", field=field)
-    value = parsing.parse_amount(entry.get("value"), label="fee value", field=field)
+        raise Invalid(T_("The fee type must be one of %(types)s.",
+                         types=', '.join(FEE_TYPES)), code="fee_type_invalid", field=field)
+    value = parsing.parse_amount(entry.get("value"), label=T_("fee value"), field=field)
     if value is None:
-        raise Invalid("Enter the fee's value.", code="amount_missing", field=field)
+        raise Invalid(T_("Enter the fee's value."), code="amount_missing", field=field)
     if entry.get("_treat_value_as_percentage") is True:
         value = (products * value / HUNDRED).quantize(Decimal("0.01"))
     rule = None
     if entry.get("tax_rule") not in (None, ""):
-        rule_id = parsing.parse_id(entry.get("tax_rule"), label="tax rule", field=field)
+        rule_id = parsing.parse_id(entry.get("tax_rule"), label=T_("tax rule"), field=field)
         rule = db.session.scalar(select(TaxRule).where(TaxRule.id == rule_id, TaxRule.event_id == event.id))
         if rule is None:
-            raise Invalid(f"There is no tax rule {rule_id} in this event.", code="tax_rule_invalid", field=field)
+            raise Invalid(T_("There is no tax rule %(rule_id)s in this event.",
+                             rule_id=rule_id), code="tax_rule_invalid", field=field)
     return Fee(fee_type=fee_type, value=value,
-                description=clean_text(entry.get("description"), field, 255, "fee description") or "",
-                internal_type=clean_text(entry.get("internal_type"), field, 255, "fee's internal type") or "",
+                description=clean_text(entry.get("description"), field, 255, T_("fee description")) or "",
+                internal_type=clean_text(entry.get("internal_type"), field, 255, T_("fee's internal type")) or "",
                 tax_rule=rule)

@@ -16,6 +16,7 @@ from .errors import FieldErrors, Invalid
 from .models import InvoiceAddress, Order, utcnow
 from .names import clean_name_parts, derive_name
 from .orders import MAX_TEXT, begin_change, end_of_day
+from .texts import T_
 
 
 EDITABLE_FIELDS = ("email", "phone", "locale", "comment", "checkin_attention", "checkin_text",
@@ -27,7 +28,8 @@ def update_order_fields(order: Order, *, actor: Actor, seen_last_modified: str |
     """Change the fields 003's PATCH allows (except the invoice address, see set_invoice_address)."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise Invalid(f"These fields cannot be changed: {', '.join(sorted(unknown))}.", code="not_editable")
+        raise Invalid(T_("These fields cannot be changed: %(fields)s.",
+                         fields=', '.join(sorted(unknown))), code="not_editable")
     errors = FieldErrors()  # every bad field at once, so a form can show them together
     cleaned = {}
     for name, value in fields.items():
@@ -46,16 +48,33 @@ def update_order_fields(order: Order, *, actor: Actor, seen_last_modified: str |
     return order
 
 
+#: how a field is called inside a sentence ("The checkin text must be text.")
+FIELD_LABELS = {
+    "email": T_("email"), "phone": T_("phone"), "locale": T_("locale"), "comment": T_("comment"),
+    "checkin_attention": T_("checkin attention"), "checkin_text": T_("checkin text"),
+    "valid_if_pending": T_("valid if pending"), "testmode": T_("testmode"),
+    "require_approval": T_("require approval"), "force": T_("force"), "send_email": T_("send email"),
+    "simulate": T_("simulate"), "company": T_("company"), "street": T_("street"), "zipcode": T_("zipcode"),
+    "city": T_("city"), "state": T_("state"), "country": T_("country"), "vat_id": T_("vat id"),
+    "internal_reference": T_("internal reference"),
+}
+
+
+def field_label(field: str) -> str:
+    return FIELD_LABELS.get(field) or field.replace("_", " ")
+
+
 def _text(limit: int, field: str, required: bool = False):
     def clean(value, _order):
         value = (value or "").strip() if isinstance(value, str) or value is None else value
         if not isinstance(value, str):
-            raise Invalid(f"The {field.replace('_', ' ')} must be text.", code="invalid", field=field)
+            raise Invalid(T_("The %(label)s must be text.", label=field_label(field)), code="invalid", field=field)
         if len(value) > limit:
-            raise Invalid(f"The {field.replace('_', ' ')} may be at most {limit:,} characters long.",
-                          code="too_long", field=field)
+            raise Invalid(T_("The %(label)s may be at most %(limit)s characters long.", label=field_label(field),
+                             limit=f"{limit:,}"), code="too_long", field=field)
         if required and not value:
-            raise Invalid(f"The {field.replace('_', ' ')} cannot be empty.", code="required", field=field)
+            raise Invalid(T_("The %(label)s cannot be empty.", label=field_label(field)), code="required",
+                          field=field)
         return value
     return clean
 
@@ -75,7 +94,8 @@ def _email(value, order):
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:
-        raise Invalid(f"'{value}' is not a valid email address.", code="email_invalid", field="email") from None
+        raise Invalid(T_("'%(value)s' is not a valid email address.",
+                         value=value), code="email_invalid", field="email") from None
 
 
 def _phone(value, order):
@@ -87,14 +107,16 @@ def _locale(value, order):
     value = _text(16, "locale", required=True)(value, order)
     allowed = order.event.organizer.locales or ["en"]
     if value not in allowed:
-        raise Invalid(f"The locale must be one of {', '.join(allowed)}.", code="locale_invalid", field="locale")
+        raise Invalid(T_("The locale must be one of %(languages)s.",
+                         languages=', '.join(allowed)), code="locale_invalid", field="locale")
     return value
 
 
 def _boolean(field):
     def clean(value, _order):
         if not isinstance(value, bool):
-            raise Invalid(f"The {field.replace('_', ' ')} must be true or false.", code="invalid", field=field)
+            raise Invalid(T_("The %(label)s must be true or false.", label=field_label(field)), code="invalid",
+                          field=field)
         return value
     return clean
 
@@ -103,23 +125,23 @@ def _date(value, _order):
     if value is None or value == "":
         return None
     if isinstance(value, datetime) or not isinstance(value, dt.date):
-        raise Invalid("The follow-up date must be a date.", code="date_invalid", field="custom_followup_at")
-    return parsing.parse_date(value, label="follow-up date", field="custom_followup_at")
+        raise Invalid(T_("The follow-up date must be a date."), code="date_invalid", field="custom_followup_at")
+    return parsing.parse_date(value, label=T_("follow-up date"), field="custom_followup_at")
 
 
 def _expires(value, order):
     if isinstance(value, dt.date) and not isinstance(value, datetime):
-        day = parsing.parse_date(value, label="payment deadline", field="expires")
+        day = parsing.parse_date(value, label=T_("payment deadline"), field="expires")
         return end_of_day(day, order.event.timezone)
     if not isinstance(value, datetime) or value.tzinfo is None:
-        raise Invalid("The payment deadline must be a date or a date and time with a time zone.",
+        raise Invalid(T_("The payment deadline must be a date or a date and time with a time zone."),
                       code="date_invalid", field="expires")
-    return parsing.parse_moment(value, label="payment deadline", field="expires")
+    return parsing.parse_moment(value, label=T_("payment deadline"), field="expires")
 
 
 def _api_meta(value, _order):
     if not isinstance(value, dict):
-        raise Invalid("The API meta data must be an object.", code="invalid", field="api_meta")
+        raise Invalid(T_("The API meta data must be an object."), code="invalid", field="api_meta")
     return value
 
 
@@ -166,7 +188,7 @@ def clean_address(data: dict, order: Order) -> dict:
         country = cleaned["country"].upper()
         with errors.check("country"):
             if len(country) != 2 or not country.isalpha():
-                raise Invalid("The country must be a two-letter code such as DE.", code="country_invalid",
+                raise Invalid(T_("The country must be a two-letter code such as DE."), code="country_invalid",
                               field="country")
         cleaned["country"] = country
     cleaned["is_business"] = bool(data.get("is_business"))
@@ -175,7 +197,7 @@ def clean_address(data: dict, order: Order) -> dict:
         cleaned["name_cached"] = derive_name(cleaned["name_parts"])
     if cleaned["is_business"] and "company" in cleaned and not cleaned["company"]:
         with errors.check("company"):
-            raise Invalid("A business address needs a company name.", code="company_required", field="company")
+            raise Invalid(T_("A business address needs a company name."), code="company_required", field="company")
     errors.raise_if_any()
     return cleaned
 
@@ -183,7 +205,7 @@ def clean_address(data: dict, order: Order) -> dict:
 def remove_invoice_address(order: Order, *, actor: Actor, seen_last_modified: str | None = None) -> Order:
     order = begin_change(order, seen_last_modified)
     if order.invoice_address is None:
-        raise Invalid(f"Order {order.code} has no invoice address.", code="no_invoice_address")
+        raise Invalid(T_("Order %(code)s has no invoice address.", code=order.code), code="no_invoice_address")
     db.session.delete(order.invoice_address)
     db.session.flush()
     db.session.expire(order, ["invoice_address"])

@@ -26,6 +26,7 @@ from .models import (Answer, Checkin, Event, Invoice, InvoiceAddress, Order, Ord
                      OrderPayment, OrderPosition, OrderRefund, OrderStatus, PaymentState, RefundState,
                      RevokedSecret, answer_option, utcnow)
 from .tx import lock
+from .texts import T_
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -45,7 +46,7 @@ def get_order(event: Event, code: str) -> Order:
     """The order `code` of `event`; NotFound otherwise (also for other events' orders)."""
     order = db.session.scalar(select(Order).where(Order.event_id == event.id, Order.code == code.upper()))
     if order is None:
-        raise NotFound(f"There is no order {code} in this event.", code="order_not_found")
+        raise NotFound(T_("There is no order %(code)s in this event.", code=code), code="order_not_found")
     return order
 
 
@@ -189,7 +190,7 @@ def begin_change(order: Order, seen_last_modified: str | None) -> Order:
     """Lock the order row, re-read it, and refuse when the caller saw an older state."""
     locked = lock(Order, order.id)
     if locked is None:
-        raise NotFound("This order does not exist any more.", code="order_not_found")
+        raise NotFound(T_("This order does not exist any more."), code="order_not_found")
     # Collections read before the lock may be stale: read them again on next use.
     db.session.expire(locked, ["all_positions", "all_fees", "payments", "refunds", "invoice_address"])
     ensure_unchanged(locked, seen_last_modified)
@@ -198,7 +199,8 @@ def begin_change(order: Order, seen_last_modified: str | None) -> Order:
 
 def _refuse(order: Order, action: str) -> Invalid:
     label, _style = status_label(order)
-    return Invalid(f"Order {order.code} cannot be {action}: it is {label}.", code="wrong_status")
+    return Invalid(T_("Order %(code)s cannot be %(action)s: it is %(status)s.", code=order.code, action=action,
+                      status=T_(label)), code="wrong_status")
 
 
 def end_of_day(day: dt.date, tz: str) -> datetime:
@@ -267,7 +269,8 @@ def queue_order_mail(order: Order, template: str, **context) -> None:
 def clean_comment(comment: str | None) -> str:
     comment = (comment or "").strip()
     if len(comment) > MAX_TEXT:
-        raise Invalid(f"The comment may be at most {MAX_TEXT:,} characters long.", code="too_long", field="comment")
+        raise Invalid(T_("The comment may be at most %(max_text)s characters long.",
+                         max_text=f"{MAX_TEXT:,}"), code="too_long", field="comment")
     return comment
 
 
@@ -283,9 +286,10 @@ def mark_paid(order: Order, *, actor: Actor, send_email: bool = True, force: boo
     now = now or utcnow()
     order = begin_change(order, seen_last_modified)
     if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
-        raise _refuse(order, "marked as paid")
+        raise _refuse(order, T_("marked as paid"))
     if order.status == OrderStatus.PENDING and order.require_approval:
-        raise Invalid(f"Order {order.code} is awaiting approval: approve it before marking it as paid.",
+        raise Invalid(T_("Order %(code)s is awaiting approval: approve it before marking it as paid.",
+                         code=order.code),
                       code="approval_pending")
     if order.status == OrderStatus.EXPIRED:
         ensure_available(order.event_id, needs_of(order), force=force, exclude_order_id=order.id)
@@ -316,9 +320,10 @@ def cancel_order(order: Order, *, actor: Actor, send_email: bool = True, comment
     fee = _clean_fee(cancellation_fee)
     order = begin_change(order, seen_last_modified)
     if order.status not in (OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.EXPIRED):
-        raise _refuse(order, "canceled")
+        raise _refuse(order, T_("canceled"))
     if fee is not None and fee > order.total:
-        raise Invalid(f"The cancellation fee ({fee}) cannot be higher than the order total ({order.total}).",
+        raise Invalid(T_("The cancellation fee (%(fee)s) cannot be higher than the order total (%(total)s).",
+                         fee=fee, total=order.total),
                       code="fee_too_high", field="cancellation_fee")
     previous = order.status
     canceled_positions = len(order.positions)
@@ -338,7 +343,7 @@ def cancel_order(order: Order, *, actor: Actor, send_email: bool = True, comment
 
 
 def _clean_fee(value: Decimal | str | None) -> Decimal | None:
-    fee = parsing.parse_amount(value, minimum=ZERO, label="cancellation fee", field="cancellation_fee")
+    fee = parsing.parse_amount(value, minimum=ZERO, label=T_("cancellation fee"), field="cancellation_fee")
     return fee if fee else None
 
 
@@ -366,7 +371,8 @@ def reactivate_order(order: Order, *, actor: Actor, seen_last_modified: str | No
     now = now or utcnow()
     order = begin_change(order, seen_last_modified)
     if order.status != OrderStatus.CANCELED:
-        raise Invalid(f"Order {order.code} is not canceled, so it cannot be reactivated.", code="wrong_status")
+        raise Invalid(T_("Order %(code)s is not canceled, so it cannot be reactivated.",
+                         code=order.code), code="wrong_status")
     ensure_available(order.event_id, needs_of(order), exclude_order_id=order.id)
     covered = payment_refund_sum(order) >= order.total
     order.status = OrderStatus.PAID if covered and not order.require_approval else OrderStatus.PENDING
@@ -381,7 +387,7 @@ def mark_pending(order: Order, *, actor: Actor, seen_last_modified: str | None =
     """Paid → pending (unpaid)."""
     order = begin_change(order, seen_last_modified)
     if order.status != OrderStatus.PAID:
-        raise _refuse(order, "marked as pending")
+        raise _refuse(order, T_("marked as pending"))
     order.status = OrderStatus.PENDING
     audit.log(actor, order, "order.marked_pending")
     return order
@@ -391,7 +397,7 @@ def mark_expired(order: Order, *, actor: Actor, seen_last_modified: str | None =
     """Pending → expired: its tickets no longer count against quotas and seats."""
     order = begin_change(order, seen_last_modified)
     if order.status != OrderStatus.PENDING:
-        raise _refuse(order, "marked as expired")
+        raise _refuse(order, T_("marked as expired"))
     order.status = OrderStatus.EXPIRED
     audit.log(actor, order, "order.marked_expired")
     return order
@@ -405,16 +411,16 @@ def extend_order(order: Order, *, until: dt.date, actor: Actor, force: bool = Fa
     needs free quota and seats (or `force`).
     """
     now = now or utcnow()
-    until = parsing.parse_date(until, label="new payment deadline", field="until")
+    until = parsing.parse_date(until, label=T_("new payment deadline"), field="until")
     if until is None:
-        raise Invalid("Give the new payment deadline as a date.", code="date_invalid", field="until")
+        raise Invalid(T_("Give the new payment deadline as a date."), code="date_invalid", field="until")
     order = begin_change(order, seen_last_modified)
     deadline = end_of_day(until, order.event.timezone)
     if deadline < now:
-        raise Invalid(f"The new payment deadline ({until.isoformat()}) must not be in the past.",
+        raise Invalid(T_("The new payment deadline (%(until)s) must not be in the past.", until=until.isoformat()),
                       code="date_in_past", field="until")
     if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
-        raise _refuse(order, "extended")
+        raise _refuse(order, T_("extended"))
     was_expired = order.status == OrderStatus.EXPIRED
     if was_expired:
         ensure_available(order.event_id, needs_of(order), force=force, exclude_order_id=order.id)
@@ -433,7 +439,7 @@ def approve_order(order: Order, *, actor: Actor, send_email: bool = True, seen_l
     now = now or utcnow()
     order = begin_change(order, seen_last_modified)
     if order.status != OrderStatus.PENDING or not order.require_approval:
-        raise Invalid(f"Order {order.code} is not awaiting approval.", code="not_awaiting_approval")
+        raise Invalid(T_("Order %(code)s is not awaiting approval.", code=order.code), code="not_awaiting_approval")
     order.require_approval = False
     order.expires = new_deadline(order, now)
     became_paid = order.total == ZERO
@@ -454,7 +460,7 @@ def deny_order(order: Order, *, actor: Actor, send_email: bool = True, comment: 
     comment = clean_comment(comment)
     order = begin_change(order, seen_last_modified)
     if order.status != OrderStatus.PENDING or not order.require_approval:
-        raise Invalid(f"Order {order.code} is not awaiting approval.", code="not_awaiting_approval")
+        raise Invalid(T_("Order %(code)s is not awaiting approval.", code=order.code), code="not_awaiting_approval")
     order.status = OrderStatus.CANCELED
     order.cancellation_date = now
     canceled_payments = _cancel_open_payments(order)
@@ -469,7 +475,8 @@ def delete_order(order: Order, *, actor: Actor, seen_last_modified: str | None =
     """Delete a test-mode order with everything in it; real orders are never deleted."""
     order = begin_change(order, seen_last_modified)
     if not order.testmode:
-        raise Invalid(f"Order {order.code} is not a test-mode order. Only test-mode orders can be deleted.",
+        raise Invalid(T_("Order %(code)s is not a test-mode order. Only test-mode orders can be deleted.",
+                         code=order.code),
                       code="not_testmode")
     audit.log(actor, order.event, "order.deleted", data={
         "code": order.code, "total": order.total, "positions": len(order.all_positions), "email": order.email})
@@ -494,7 +501,8 @@ def delete_order(order: Order, *, actor: Actor, seen_last_modified: str | None =
 def resend_link(order: Order, *, actor: Actor) -> Order:
     """Email the buyer the link to their order page."""
     if not order.email:
-        raise Invalid(f"Order {order.code} has no email address to send the link to.", code="no_email")
+        raise Invalid(T_("Order %(code)s has no email address to send the link to.",
+                         code=order.code), code="no_email")
     queue_order_mail(order, "order_link")
     audit.log(actor, order, "order.link_resent", data={"to": order.email})
     return order

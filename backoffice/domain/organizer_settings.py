@@ -27,6 +27,7 @@ from .errors import Conflict, FieldErrors, Invalid
 from .models import Organizer
 from .names import SCHEMES
 from .versions import version_of
+from .texts import T_
 
 #: the editable fields, in the order the form shows them
 FIELDS = ("name", "name_scheme", "timezone", "currency", "default_locale", "invoice_issuer_name", "invoice_issuer_address",
@@ -42,15 +43,23 @@ SCHEME_LABELS = {"full": "One field: the full name", "given_family": "Two fields
 MAX_LENGTH = {"name": 200, "invoice_issuer_name": 200, "invoice_issuer_address": 1000,
               "invoice_issuer_vat_id": 255}
 MULTILINE = {"invoice_issuer_address"}
-STALE_SETTINGS_MESSAGE = ("The organizer settings were changed by someone else since you opened the form. "
-                          "The values now saved are listed below; your entries are kept: save again to "
-                          "replace them.")
+STALE_SETTINGS_MESSAGE = (T_("The organizer settings were changed by someone else since you opened the form. "
+                             "The values now saved are listed below; your entries are kept: save again to "
+                             "replace them."))
+
+
+#: the labels as they stand inside a sentence: "the issuer name", "the VAT ID"
+PHRASES = {
+    "name": T_("name"), "name_scheme": T_("names of people"), "timezone": T_("time zone"),
+    "currency": T_("currency"), "default_locale": T_("default language"),
+    "invoice_issuer_name": T_("issuer name"), "invoice_issuer_address": T_("issuer address"),
+    "invoice_issuer_vat_id": T_("VAT ID"),
+}
 
 
 def phrase(field: str) -> str:
     """The field's label inside a sentence: "the issuer name", "the VAT ID"."""
-    label = LABELS[field]
-    return label if label.isupper() else label.lower()
+    return PHRASES[field]
 
 
 @lru_cache(maxsize=1)
@@ -85,18 +94,19 @@ def language_choices() -> list[tuple[str, str]]:
 def clean_currency(raw: Any, field: str = "currency") -> str:
     code = raw.strip().upper() if isinstance(raw, str) else ""
     if not code:
-        raise Invalid("Choose a currency, for example EUR.", code="required", field=field)
+        raise Invalid(T_("Choose a currency, for example EUR."), code="required", field=field)
     if code not in currencies():
         shown = _shown(code, 10)
-        raise Invalid(f"“{shown}” is not a currency code: use three letters such as EUR, USD or CHF.",
+        raise Invalid(T_("“%(shown)s” is not a currency code: use three letters such as EUR, USD or CHF.",
+                         shown=shown),
                       code="currency_unknown", field=field)
     return code
 
 
-def clean_language(raw: Any, field: str = "default_locale", label: str = "language") -> str:
+def clean_language(raw: Any, field: str = "default_locale", label: str = T_("language")) -> str:
     code = raw.strip().lower().replace("_", "-") if isinstance(raw, str) else ""
     if not code:
-        raise Invalid(f"Choose a {label}, for example en (English).", code="required", field=field)
+        raise Invalid(T_("Choose a %(label)s, for example en (English).", label=label), code="required", field=field)
     known = bool(_LANGUAGE_CODE.fullmatch(code))
     if known:
         try:
@@ -104,7 +114,8 @@ def clean_language(raw: Any, field: str = "default_locale", label: str = "langua
         except (ValueError, UnknownLocaleError):
             known = False
     if not known:
-        raise Invalid(f"“{_shown(code, 20)}” is not a language code: use one such as en, de or pt-br.",
+        raise Invalid(T_("“%(code)s” is not a language code: use one such as en, de or pt-br.",
+                         code=_shown(code, 20)),
                       code="language_unknown", field=field)
     return code
 
@@ -143,23 +154,27 @@ def _text(field: str, raw: Any, *, required: bool = False) -> str | None:
         text = text.strip()
     if not text:
         if required:
-            raise Invalid(f"Enter the {label}.", code="required", field=field)
+            raise Invalid(T_("Enter the %(label)s.", label=label), code="required", field=field)
         return None
     if len(text) > MAX_LENGTH[field]:
-        raise Invalid(f"The {label} is too long: at most {MAX_LENGTH[field]:,} characters "
-                      f"(it has {len(text):,}).", code="too_long", field=field)
+        raise Invalid(T_("The %(label)s is too long: at most %(limit)s characters (it has %(length)s).",
+                         label=label, limit=f"{MAX_LENGTH[field]:,}", length=f"{len(text):,}"),
+                      code="too_long", field=field)
     allowed = "\n" if field in MULTILINE else ""
     bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") and c not in allowed), None)
     if bad is not None:
-        where = "line breaks or control characters" if not allowed else "control characters"
-        raise Invalid(f"The {label} must not contain {where} (found U+{ord(bad):04X}).",
+        message = (T_("The %(label)s must not contain line breaks or control characters (found U+%(character)s).",
+                      label=label, character=f"{ord(bad):04X}") if not allowed else
+                   T_("The %(label)s must not contain control characters (found U+%(character)s).",
+                      label=label, character=f"{ord(bad):04X}"))
+        raise Invalid(message,
                       code="control_character", field=field)
     return text
 
 
 def _scheme(raw: Any) -> str:
     if not isinstance(raw, str) or raw not in SCHEMES:
-        raise Invalid("Choose how names of people are asked: one field, or given and family name.",
+        raise Invalid(T_("Choose how names of people are asked: one field, or given and family name."),
                       code="name_scheme_unknown", field="name_scheme")
     return raw
 
@@ -167,11 +182,12 @@ def _scheme(raw: Any) -> str:
 def _timezone(raw: Any) -> str:
     zone = raw.strip() if isinstance(raw, str) else ""
     if not zone:
-        raise Invalid("Enter a time zone, for example Europe/Berlin.", code="required", field="timezone")
+        raise Invalid(T_("Enter a time zone, for example Europe/Berlin."), code="required", field="timezone")
     if zone not in timezones():
         shown = zone[:60] + ("…" if len(zone) > 60 else "")
         shown = "".join(c if unicodedata.category(c) != "Cc" else "?" for c in shown)
-        raise Invalid(f"“{shown}” is not a known time zone: use a name like Europe/Berlin or America/New_York.",
+        raise Invalid(T_("“%(shown)s” is not a known time zone: use a name like Europe/Berlin or America/New_York.",
+                         shown=shown),
                       code="timezone_unknown", field="timezone")
     return zone
 

@@ -25,6 +25,7 @@ from .audit import Actor
 from .errors import FieldErrors, Forbidden, Invalid
 from .models import Organizer, Team, team_member
 from .permissions import Permission
+from .texts import T_
 
 SLUG_MIN, SLUG_MAX = 2, 50
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -33,24 +34,29 @@ RESERVED_ORGANIZER_SLUGS = frozenset({"api", "static", "login", "logout", "searc
                                       "admin", "favicon-ico", "new"})
 ADMIN_TEAM = "Administrators"
 SETUP_FIELDS = ("name", "slug") + tuple(f for f in settings.FIELDS if f != "name")
-NOT_ALLOWED = ("Only people who may manage the team of an organizer can create another organizer. "
-               "Ask one of your organizer's administrators.")
+NOT_ALLOWED = (T_("Only people who may manage the team of an organizer can create another organizer. "
+                  "Ask one of your organizer's administrators."))
 
 
 def clean_slug(raw: Any, *, what: str = "organizer", field: str = "slug") -> str:
     """A short name for addresses: lowercase letters, digits and single hyphens between them."""
     slug = raw.strip() if isinstance(raw, str) else ""
     if not slug:
-        raise Invalid(f"Enter a short name for the {what}'s web addresses, for example “summer-fest”.",
-                      code="required", field=field)
+        message = (T_("Enter a short name for the event's web addresses, for example “summer-fest”.")
+                   if what == "event" else
+                   T_("Enter a short name for the organizer's web addresses, for example “summer-fest”.")
+                   if what == "organizer" else
+                   T_("Enter a short name for the %(what)s's web addresses, for example “summer-fest”.", what=what))
+        raise Invalid(message, code="required", field=field)
     if not SLUG_MIN <= len(slug) <= SLUG_MAX:
-        raise Invalid(f"The short name must have {SLUG_MIN} to {SLUG_MAX} characters (it has {len(slug):,}).",
+        raise Invalid(T_("The short name must have %(slug_min)s to %(slug_max)s characters (it has %(length)s).",
+                         slug_min=SLUG_MIN, slug_max=SLUG_MAX, length=f"{len(slug):,}"),
                       code="slug_length", field=field)
     if not _SLUG.fullmatch(slug):
-        hint = " Use lowercase letters." if _SLUG.fullmatch(slug.lower()) else ""
-        raise Invalid("The short name may contain only lowercase letters a–z, digits and hyphens, with a "
-                      f"letter or digit at the start and end and no two hyphens in a row.{hint}",
-                      code="slug_invalid", field=field)
+        rule = T_("The short name may contain only lowercase letters a–z, digits and hyphens, with a "
+                  "letter or digit at the start and end and no two hyphens in a row.")
+        message = (T_("%(rule)s Use lowercase letters.", rule=rule) if _SLUG.fullmatch(slug.lower()) else rule)
+        raise Invalid(message, code="slug_invalid", field=field)
     return slug
 
 
@@ -90,10 +96,12 @@ def create_organizer(*, actor: Actor, name: Any, slug: Any, timezone: Any, curre
     with errors.check("slug"):
         values["slug"] = clean_slug(slug)
         if values["slug"] in RESERVED_ORGANIZER_SLUGS:
-            raise Invalid(f"The short name “{values['slug']}” is used by the back office itself: choose another.",
+            raise Invalid(T_("The short name “%(slug)s” is used by the back office itself: choose another.",
+                             slug=values['slug']),
                           code="slug_reserved", field="slug")
         if db.session.scalar(select(Organizer.id).where(Organizer.slug == values["slug"])) is not None:
-            raise Invalid(f"Another organizer uses the short name “{values['slug']}” already: choose another.",
+            raise Invalid(T_("Another organizer uses the short name “%(slug)s” already: choose another.",
+                             slug=values['slug']),
                           code="slug_taken", field="slug")
     try:
         values.update(settings.clean_values(
@@ -112,7 +120,8 @@ def create_organizer(*, actor: Actor, name: Any, slug: Any, timezone: Any, curre
             db.session.flush()
     except IntegrityError:
         # someone else took the slug between the check and the insert
-        raise Invalid(f"Another organizer uses the short name “{values['slug']}” already: choose another.",
+        raise Invalid(T_("Another organizer uses the short name “%(slug)s” already: choose another.",
+                         slug=values['slug']),
                       code="slug_taken", field="slug") from None
     team = Team(organizer=organizer, name=ADMIN_TEAM, all_events=True,
                 **{p.value: True for p in Permission})

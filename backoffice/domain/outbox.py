@@ -13,6 +13,7 @@ from .errors import Conflict, Invalid, NotFound
 from .models import Customer, Order, Organizer, OutboxEmail, OutboxStatus, Team
 from .permissions import Permission, has_permission, visible_event_ids
 from .text_search import matches, words
+from .texts import T_
 
 ORDER = Order.__tablename__
 CUSTOMER = Customer.__tablename__
@@ -71,7 +72,7 @@ def get_mail(teams: list[Team], organizer: Organizer, mail_id: int) -> OutboxEma
     mail = db.session.scalar(select(OutboxEmail).where(
         OutboxEmail.id == mail_id, OutboxEmail.organizer_id == organizer.id, visible(teams, organizer)))
     if mail is None:
-        raise NotFound("There is no such mail.", code="mail_not_found")
+        raise NotFound(T_("There is no such mail."), code="mail_not_found")
     return mail
 
 
@@ -83,13 +84,13 @@ def may_retry(teams: list[Team], organizer: Organizer, mail: OutboxEmail) -> boo
 def ensure_retryable(mail: OutboxEmail, *, delivery_enabled: bool) -> None:
     """Retrying makes sense only for mails not sent yet, and only when delivery is switched on."""
     if mail.status == OutboxStatus.SENT:
-        raise Conflict("This mail was sent already.", code="mail_sent")
+        raise Conflict(T_("This mail was sent already."), code="mail_sent")
     if mail.to == ERASED_RECIPIENT:
-        raise Invalid("This mail was erased when its customer was anonymized; it cannot be sent.",
+        raise Invalid(T_("This mail was erased when its customer was anonymized; it cannot be sent."),
                       code="mail_erased")
     if not delivery_enabled:
-        raise Conflict("Mail delivery is switched off (no MAIL_SERVER is configured), so mails stay in the "
-                       "outbox. Configure a mail server to send them.", code="delivery_off")
+        raise Conflict(T_("Mail delivery is switched off (no MAIL_SERVER is configured), so mails stay in the "
+                          "outbox. Configure a mail server to send them."), code="delivery_off")
 
 
 def object_mails(teams: list[Team], organizer: Organizer, obj, limit: int = 20) -> list[OutboxEmail]:
@@ -125,6 +126,6 @@ def erase_mails_about(obj) -> int:
         mail.body_to_send = None
         if mail.status != OutboxStatus.SENT:
             mail.status = OutboxStatus.FAILED
-            mail.last_error = "Not sent: the customer was anonymized."
+            mail.last_error = T_("Not sent: the customer was anonymized.")
             mail.next_attempt = None
     return len(mails)

@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import Invalid
+from .texts import T_
 
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2999, 12, 31)
@@ -52,15 +53,16 @@ def _blank(value: Any) -> bool:
 
 
 def _the(label: str | None) -> str:
-    return f"The {label}" if label else "The value"
+    return T_("The %(label)s", label=label) if label else T_("The value")
 
 
 # --- dates ---------------------------------------------------------------------------------------
 
 def _date_in_range(day: date, raw: Any, label: str | None, field: str | None) -> date:
     if not MIN_DATE <= day <= MAX_DATE:
-        raise Invalid(f"{_the(label)} '{_shown(raw)}' is out of range: dates from {MIN_DATE.isoformat()} "
-                      f"to {MAX_DATE.isoformat()} are accepted.", code="date_out_of_range", field=field)
+        raise Invalid(T_("%(the)s '%(raw)s' is out of range: dates from %(low)s to %(high)s are accepted.",
+                         the=_the(label), raw=_shown(raw), low=MIN_DATE.isoformat(), high=MAX_DATE.isoformat()),
+                      code="date_out_of_range", field=field)
     return day
 
 
@@ -69,15 +71,16 @@ def parse_date(value: Any, *, label: str | None = None, field: str | None = None
     if _blank(value):
         return None
     if isinstance(value, datetime):
-        raise Invalid(f"{_the(label)} must be a date without a time.", code="date_invalid", field=field)
+        raise Invalid(T_("%(the)s must be a date without a time.", the=_the(label)), code="date_invalid", field=field)
     if isinstance(value, date):
         return _date_in_range(value, value, label, field)
     text = str(value).strip()
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        message = (f"Enter the {label} as a date (YYYY-MM-DD): '{_shown(text)}' is not one." if label
-                   else f"'{_shown(text)}' is not a date (YYYY-MM-DD).")
+        message = (T_("Enter the %(label)s as a date (YYYY-MM-DD): '%(text)s' is not one.", label=label,
+                      text=_shown(text)) if label
+                   else T_("'%(text)s' is not a date (YYYY-MM-DD).", text=_shown(text)))
         raise Invalid(message, code="date_invalid", field=field) from None
     return _date_in_range(day, text, label, field)
 
@@ -100,9 +103,9 @@ def parse_moment(value: Any, tz: str = "UTC", *, label: str | None = None,
         try:
             moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
         except ValueError:
-            message = (f"Enter the {label} as a date or a date and time (YYYY-MM-DD or YYYY-MM-DDTHH:MM): "
-                       f"'{_shown(text)}' is neither." if label
-                       else f"'{_shown(text)}' is not a date or a date and time.")
+            message = (T_("Enter the %(label)s as a date or a date and time (YYYY-MM-DD or YYYY-MM-DDTHH:MM): "
+                          "'%(text)s' is neither.", label=label, text=_shown(text)) if label
+                       else T_("'%(text)s' is not a date or a date and time.", text=_shown(text)))
             raise Invalid(message, code="date_invalid", field=field) from None
     # checked in the zone it was given in, so that converting it to UTC cannot overflow
     _date_in_range(moment.date(), raw, label, field)
@@ -133,21 +136,24 @@ def parse_integer(value: Any, *, minimum: int | None = MIN_INTEGER, maximum: int
         else:
             number = int(text)
     if number is None:
-        message = (f"{_the(label)} must be a whole number: '{_shown(value)}' is not one." if label
-                   else f"'{_shown(value)}' is not a whole number.")
+        message = (T_("%(the)s must be a whole number: '%(value)s' is not one.", the=_the(label),
+                      value=_shown(value)) if label
+                   else T_("'%(value)s' is not a whole number.", value=_shown(value)))
         raise Invalid(message, code="number_invalid", field=field)
     low = MIN_INTEGER if minimum is None else minimum
     high = MAX_INTEGER if maximum is None else maximum
     if number < low:
-        raise Invalid(f"{_the(label)} must be at least {low}.", code="number_out_of_range", field=field)
+        raise Invalid(T_("%(the)s must be at least %(low)s.", the=_the(label), low=low), code="number_out_of_range",
+                      field=field)
     if number > high:
-        raise Invalid(f"{_the(label)} must be at most {high}.", code="number_out_of_range", field=field)
+        raise Invalid(T_("%(the)s must be at most %(high)s.", the=_the(label), high=high), code="number_out_of_range",
+                      field=field)
     return number
 
 
 def parse_id(value: Any, *, label: str | None = None, field: str | None = None) -> int | None:
     """The id of a database row: 1 to 2**63 - 1."""
-    return parse_integer(value, minimum=1, maximum=MAX_ID, label=label or "id", field=field)
+    return parse_integer(value, minimum=1, maximum=MAX_ID, label=label or T_("id"), field=field)
 
 
 # --- amounts -------------------------------------------------------------------------------------
@@ -163,17 +169,19 @@ def parse_amount(value: Any, *, minimum: Decimal | None = None, label: str | Non
         return None
     amount = _to_decimal(value)
     if amount is None or not amount.is_finite():
-        message = (f"{_the(label)} must be an amount such as 10.00." if label
-                   else f"'{_shown(value)}' is not an amount such as 10.00.")
+        message = (T_("%(the)s must be an amount such as 10.00.", the=_the(label)) if label
+                   else T_("'%(value)s' is not an amount such as 10.00.", value=_shown(value)))
         raise Invalid(message, code="amount_invalid", field=field)
     if abs(amount) > MAX_AMOUNT:
-        raise Invalid(f"{_the(label)} is too large: at most {AMOUNT_DIGITS} digits before the decimal point.",
+        raise Invalid(T_("%(the)s is too large: at most %(digits)s digits before the decimal point.",
+                         the=_the(label), digits=AMOUNT_DIGITS),
                       code="amount_out_of_range", field=field)
     if amount != amount.quantize(CENT):
-        raise Invalid(f"{_the(label)} can have at most two decimal places.", code="amount_invalid", field=field)
+        raise Invalid(T_("%(the)s can have at most two decimal places.", the=_the(label)), code="amount_invalid",
+                      field=field)
     if minimum is not None and amount < minimum:
-        message = (f"{_the(label)} cannot be negative." if minimum == 0
-                   else f"{_the(label)} must be at least {minimum}.")
+        message = (T_("%(the)s cannot be negative.", the=_the(label)) if minimum == 0
+                   else T_("%(the)s must be at least %(minimum)s.", the=_the(label), minimum=minimum))
         raise Invalid(message, code="amount_out_of_range", field=field)
     return amount.quantize(CENT)
 

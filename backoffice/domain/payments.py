@@ -17,6 +17,7 @@ from .audit import Actor
 from .availability import ensure_available, needs_of
 from .errors import Invalid, NotFound
 from .models import (Order, OrderPayment, OrderRefund, OrderStatus, PaymentState, RefundState, utcnow)
+from .texts import T_
 
 ZERO = orders.ZERO
 #: the states a payment can be recorded in (a canceled or failed payment is not worth recording)
@@ -50,7 +51,11 @@ def parse_local_id(value: Any, what: str = "payment") -> int:
     except Invalid:
         local_id = None
     if local_id is None:
-        raise NotFound(f"There is no {what} {str(value)[:40]!r} in this order.", code=f"{what}_not_found")
+        shown = repr(str(value)[:40])
+        message = (T_("There is no payment %(value)s in this order.", value=shown) if what == "payment" else
+                   T_("There is no refund %(value)s in this order.", value=shown) if what == "refund" else
+                   T_("There is no %(what)s %(value)s in this order.", what=what, value=shown))
+        raise NotFound(message, code=f"{what}_not_found")
     return local_id
 
 
@@ -58,7 +63,8 @@ def get_payment(order: Order, local_id: Any) -> OrderPayment:
     number = parse_local_id(local_id, "payment")
     payment = next((p for p in order.payments if p.local_id == number), None)
     if payment is None:
-        raise NotFound(f"Order {order.code} has no payment #{number}.", code="payment_not_found")
+        raise NotFound(T_("Order %(code)s has no payment #%(number)s.",
+                          code=order.code, number=number), code="payment_not_found")
     return payment
 
 
@@ -95,10 +101,10 @@ def _locked_payment(payment: OrderPayment, seen_last_modified: str | None) -> tu
     return order, get_payment(order, payment.local_id)
 
 
-def clean_amount(value: Any, *, label: str = "amount", field: str = "amount") -> Decimal | None:
+def clean_amount(value: Any, *, label: str = T_("amount"), field: str = "amount") -> Decimal | None:
     amount = parsing.parse_amount(value, minimum=ZERO, label=label, field=field)
     if amount is not None and amount == ZERO:
-        raise Invalid(f"The {label} must be more than zero.", code="amount_out_of_range", field=field)
+        raise Invalid(T_("The %(label)s must be more than zero.", label=label), code="amount_out_of_range", field=field)
     return amount
 
 
@@ -106,12 +112,14 @@ def clean_provider(order: Order, provider: Any) -> str:
     """A provider of the registry that the order's event has enabled."""
     identifier = str(provider or "").strip()
     if not identifier:
-        raise Invalid("Choose the payment provider.", code="provider_missing", field="provider")
+        raise Invalid(T_("Choose the payment provider."), code="provider_missing", field="provider")
     if identifier not in providers.PROVIDERS:
-        raise Invalid(f"'{identifier[:40]}' is not a payment provider this back office knows.",
+        raise Invalid(T_("'%(identifier)s' is not a payment provider this back office knows.",
+                         identifier=identifier[:40]),
                       code="provider_unknown", field="provider")
     if identifier not in (order.event.payment_providers or []):
-        raise Invalid(f"{providers.provider_name(identifier)} is not enabled for {order.event.name}.",
+        raise Invalid(T_("%(provider)s is not enabled for %(name)s.",
+                         provider=providers.provider_name(identifier), name=order.event.name),
                       code="provider_disabled", field="provider")
     return identifier
 
@@ -123,10 +131,11 @@ def _clean_info(info: Any) -> dict:
         return info
     text = str(info).strip()
     if len(text) > MAX_INFO:
-        raise Invalid(f"The payment information may be at most {MAX_INFO:,} characters long.",
+        raise Invalid(T_("The payment information may be at most %(max_info)s characters long.",
+                         max_info=f"{MAX_INFO:,}"),
                       code="too_long", field="info")
     if "\x00" in text:
-        raise Invalid("The payment information contains a NUL character.", code="text_invalid", field="info")
+        raise Invalid(T_("The payment information contains a NUL character."), code="text_invalid", field="info")
     return {"info": text} if text else {}
 
 
@@ -161,16 +170,17 @@ def create_payment(order: Order, *, actor: Actor, amount: Any, provider: Any, st
     now = now or utcnow()
     amount = clean_amount(amount)
     if amount is None:
-        raise Invalid("Enter the amount received.", code="amount_missing", field="amount")
+        raise Invalid(T_("Enter the amount received."), code="amount_missing", field="amount")
     if state not in CREATE_STATES:
-        raise Invalid(f"A payment can be recorded as created, pending or confirmed, not as {str(state)[:20]!r}.",
+        raise Invalid(T_("A payment can be recorded as created, pending or confirmed, not as %(state)s.",
+                         state=f"{str(state)[:20]!r}"),
                       code="state_invalid", field="state")
     details = _clean_info(info)
     order = begin(order, seen_last_modified)
     provider = clean_provider(order, provider)
-    when = parsing.parse_moment(payment_date, order.event.timezone, label="payment date", field="payment_date")
+    when = parsing.parse_moment(payment_date, order.event.timezone, label=T_("payment date"), field="payment_date")
     if when is not None and when > now:
-        raise Invalid("The payment date cannot be in the future.", code="date_in_future", field="payment_date")
+        raise Invalid(T_("The payment date cannot be in the future."), code="date_in_future", field="payment_date")
     confirmed = state == PaymentState.CONFIRMED
     new_status = _settle(order, amount, force) if confirmed else None
     payment = OrderPayment(order=order, local_id=orders.next_payment_id(order), state=state, amount=amount,
@@ -193,8 +203,9 @@ def confirm_payment(payment: OrderPayment, *, actor: Actor, force: bool = False,
     now = now or utcnow()
     order, payment = _locked_payment(payment, seen_last_modified)
     if payment.state not in orders.OPEN_PAYMENT_STATES:
-        raise Invalid(f"Payment #{payment.local_id} cannot be confirmed: it is {payment.state}. "
-                      "Only created or pending payments can be.", code="wrong_payment_state")
+        raise Invalid(T_("Payment #%(local_id)s cannot be confirmed: it is %(state)s. "
+                         "Only created or pending payments can be.",
+                         local_id=payment.local_id, state=T_(payment.state)), code="wrong_payment_state")
     new_status = _settle(order, payment.amount, force)
     payment.state = PaymentState.CONFIRMED
     payment.payment_date = now
@@ -225,8 +236,9 @@ def cancel_payment(payment: OrderPayment, *, actor: Actor, seen_last_modified: s
     """Created or pending → canceled: the money will not arrive."""
     order, payment = _locked_payment(payment, seen_last_modified)
     if payment.state not in orders.OPEN_PAYMENT_STATES:
-        raise Invalid(f"Payment #{payment.local_id} cannot be canceled: it is {payment.state}. "
-                      "Only created or pending payments can be.", code="wrong_payment_state")
+        raise Invalid(T_("Payment #%(local_id)s cannot be canceled: it is %(state)s. "
+                         "Only created or pending payments can be.",
+                         local_id=payment.local_id, state=T_(payment.state)), code="wrong_payment_state")
     payment.state = PaymentState.CANCELED
     audit.log(actor, order, "order.payment_canceled", data=_payment_data(payment))
     return payment
@@ -257,8 +269,10 @@ def _refund(order: Order, payment: OrderPayment, amount: Decimal | None, *, acto
     available = refundable(payment)
     amount = available if amount is None else amount
     if amount > available:
-        raise Invalid(f"At most {available} can be refunded on payment #{payment.local_id} "
-                      f"({payment.amount} paid, {payment.amount - available} already refunded); {amount} is too much.",
+        raise Invalid(T_("At most %(available)s can be refunded on payment #%(local_id)s "
+                         "(%(paid)s paid, %(refunded)s already refunded); %(amount)s is too much.",
+                         available=available, local_id=payment.local_id, paid=payment.amount,
+                         refunded=payment.amount - available, amount=amount),
                       code="amount_too_high", field="amount")
     refund = OrderRefund(order=order, local_id=next_refund_id(order), state=RefundState.DONE, source="admin",
                          amount=amount, provider=payment.provider, payment=payment, payment_id=payment.id,
@@ -278,14 +292,17 @@ def _can_refund_online(identifier: str) -> bool:
 
 def ensure_refundable(payment: OrderPayment) -> None:
     if payment.state != PaymentState.CONFIRMED:
-        raise Invalid(f"Payment #{payment.local_id} cannot be refunded: it is {payment.state}. "
-                      "Only confirmed payments can be.", code="wrong_payment_state")
+        raise Invalid(T_("Payment #%(local_id)s cannot be refunded: it is %(state)s. "
+                         "Only confirmed payments can be.",
+                         local_id=payment.local_id, state=T_(payment.state)), code="wrong_payment_state")
     if payment.provider in NO_REFUND_PROVIDERS:
-        raise Invalid(f"Payment #{payment.local_id} ({providers.provider_name(payment.provider)}) cannot be refunded: "
-                      f"the {providers.provider_name(payment.provider)} provider does not support refunds.",
+        raise Invalid(T_("Payment #%(local_id)s (%(provider)s) cannot be refunded: "
+                         "the %(provider)s provider does not support refunds.",
+                         local_id=payment.local_id, provider=providers.provider_name(payment.provider)),
                       code="refund_unsupported")
     if refundable(payment) <= ZERO:
-        raise Invalid(f"Payment #{payment.local_id} has been refunded in full already.", code="amount_too_high",
+        raise Invalid(T_("Payment #%(local_id)s has been refunded in full already.",
+                         local_id=payment.local_id), code="amount_too_high",
                       field="amount")
 
 
@@ -299,14 +316,16 @@ def refund_due(order: Order, *, actor: Actor, expected: Any = None, seen_last_mo
     all in the caller's one transaction. `expected` is the total the page promised: when the
     plan now differs, nothing is done."""
     now = now or utcnow()
-    promised = parsing.parse_amount(expected, minimum=ZERO, label="amount to refund", field="expected")
+    promised = parsing.parse_amount(expected, minimum=ZERO, label=T_("amount to refund"), field="expected")
     order = begin(order, seen_last_modified)
     plan = suggested_refunds(order)
     total = sum((amount for _p, amount in plan), ZERO)
     if not plan:
-        raise Invalid(f"Order {order.code} has nothing due for refund that a payment could give back.",
+        raise Invalid(T_("Order %(code)s has nothing due for refund that a payment could give back.",
+                         code=order.code),
                       code="nothing_to_refund")
     if promised is not None and promised != total:
-        raise Invalid(f"The amount due for refund is {total} now, not {promised}. Check it and try again.",
+        raise Invalid(T_("The amount due for refund is %(total)s now, not %(promised)s. Check it and try again.",
+                         total=total, promised=promised),
                       code="amount_changed")
     return [_refund(order, payment, amount, actor=actor, comment="", now=now) for payment, amount in plan]

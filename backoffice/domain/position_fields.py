@@ -19,6 +19,7 @@ from .models import Answer, Event, Order, OrderPosition, Question
 from .models.organizers import question_item
 from .names import clean_name_parts, derive_name
 from .orders import MAX_TEXT, begin_change
+from .texts import T_
 
 #: attendee fields 003 lets a PATCH change, with their length limits
 ATTENDEE_FIELDS = {"company": 255, "street": 2000, "zipcode": 30, "city": 255, "state": 100}
@@ -55,33 +56,41 @@ def questions_by_item(item_ids, *, active_only: bool = False) -> dict[int, list[
 
 def ensure_changeable(position: OrderPosition) -> None:
     if position.canceled:
-        raise Invalid(f"Ticket {position.positionid} of order {position.order.code} is canceled: "
-                      "it cannot be changed.", code="position_canceled")
+        raise Invalid(T_("Ticket %(positionid)s of order %(code)s is canceled: "
+                         "it cannot be changed.",
+                         positionid=position.positionid, code=position.order.code), code="position_canceled")
+
+
+#: how a field is called inside a sentence, when no label is given
+FIELD_LABELS = {"company": T_("company"), "street": T_("street"), "zipcode": T_("zipcode"), "city": T_("city"),
+                "state": T_("state"), "country": T_("country"), "secret": T_("secret"), "seat": T_("seat")}
 
 
 def clean_text(value, field: str, limit: int, label: str | None = None) -> str | None:
-    label = label or field.replace("_", " ")
+    label = label or FIELD_LABELS.get(field) or field.replace("_", " ")
     if value is None:
         return None
     if not isinstance(value, str):
-        raise Invalid(f"The {label} must be text.", code="invalid", field=field)
+        raise Invalid(T_("The %(label)s must be text.", label=label), code="invalid", field=field)
     value = value.strip()
     if "\x00" in value:
-        raise Invalid(f"The {label} contains a character that is not allowed.", code="invalid", field=field)
+        raise Invalid(T_("The %(label)s contains a character that is not allowed.", label=label), code="invalid",
+                      field=field)
     if len(value) > limit:
-        raise Invalid(f"The {label} may be at most {limit:,} characters long.", code="too_long", field=field)
+        raise Invalid(T_("The %(label)s may be at most %(limit)s characters long.", label=label, limit=f"{limit:,}"),
+                      code="too_long", field=field)
     return value or None
 
 
 def _email(value) -> str | None:
-    value = clean_text(value, "attendee_email", 254, "attendee email")
+    value = clean_text(value, "attendee_email", 254, T_("attendee email"))
     if not value:
         return None
     from email_validator import EmailNotValidError, validate_email
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:
-        raise Invalid(f"'{value[:60]}' is not a valid email address.", code="email_invalid",
+        raise Invalid(T_("'%(value)s' is not a valid email address.", value=value[:60]), code="email_invalid",
                       field="attendee_email") from None
 
 
@@ -90,7 +99,7 @@ def _country(value) -> str | None:
     if not value:
         return None
     if len(value) != 2 or not value.isascii() or not value.isalpha():
-        raise Invalid("The country must be a two-letter code such as DE.", code="country_invalid", field="country")
+        raise Invalid(T_("The country must be a two-letter code such as DE."), code="country_invalid", field="country")
     return value.upper()
 
 
@@ -101,7 +110,8 @@ def clean_attendee(data: dict, order: Order | Event, item_id: int, *, require_an
     `order` is the ticket's order, or the event of an order still being created."""
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
-        raise Invalid(f"These ticket fields cannot be changed: {', '.join(sorted(unknown))}.", code="not_editable")
+        raise Invalid(T_("These ticket fields cannot be changed: %(fields)s.",
+                         fields=', '.join(sorted(unknown))), code="not_editable")
     errors = FieldErrors()
     cleaned: dict = {}
     event = order if isinstance(order, Event) else order.event
@@ -111,7 +121,7 @@ def clean_attendee(data: dict, order: Order | Event, item_id: int, *, require_an
             if data.get("attendee_name_parts") is not None:
                 parts = clean_name_parts(data["attendee_name_parts"], scheme)
             else:  # a plain name, as 003 allows instead of the parts
-                name = clean_text(data.get("attendee_name"), "attendee_name", 255, "attendee name")
+                name = clean_text(data.get("attendee_name"), "attendee_name", 255, T_("attendee name"))
                 parts = clean_name_parts({"full_name": name} if name else {}, "full")
             cleaned["attendee_name_parts"] = parts
             cleaned["attendee_name_cached"] = derive_name(parts)
@@ -135,7 +145,7 @@ def _clean_answers(raw, item_id: int, errors: FieldErrors, require_answers: bool
     """003's answers: a list of {question, answer, options}; all answers of the ticket at once."""
     if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
         with errors.check("answers"):
-            raise Invalid("The answers must be a list of objects with question, answer and options.",
+            raise Invalid(T_("The answers must be a list of objects with question, answer and options."),
                           code="answers_invalid", field="answers")
         return []
     questions = {q.id: q for q in questions_for(item_id)}
@@ -153,8 +163,10 @@ def _clean_answers(raw, item_id: int, errors: FieldErrors, require_answers: bool
             missing = text is None or (question.type == BOOLEAN and text != "True")
             # a deactivated question is no longer asked: answers given before are kept
             if missing and question.required and question.active is not False and require_answers:
-                hint = " it must be answered with Yes." if question.type == BOOLEAN else " answer it."
-                raise Invalid(f"The question '{question.question}' is required:{hint}", code="answer_required",
+                message = (T_("The question '%(question)s' is required: it must be answered with Yes.",
+                              question=question.question) if question.type == BOOLEAN else
+                           T_("The question '%(question)s' is required: answer it.", question=question.question))
+                raise Invalid(message, code="answer_required",
                               field=field)
             if text is not None:
                 result.append((question, text, options))
@@ -163,28 +175,30 @@ def _clean_answers(raw, item_id: int, errors: FieldErrors, require_answers: bool
 
 def _question_id(value, questions: dict[int, Question]) -> int:
     try:
-        qid = parsing.parse_id(value, label="question")
+        qid = parsing.parse_id(value, label=T_("question"))
     except Invalid:
         qid = None
     if qid is None or qid not in questions:
-        raise Invalid(f"Question {str(value)[:20]} is not asked for this ticket's product.",
+        raise Invalid(T_("Question %(value)s is not asked for this ticket's product.", value=str(value)[:20]),
                       code="question_invalid", field="answers")
     return qid
 
 
 def _clean_answer(question: Question, answer, options) -> tuple[str | None, list]:
     """(text to store, options) of one answer, or (None, []) when it is left empty."""
-    field, label = f"answer_{question.id}", f"the question '{question.question}'"
+    field, label = f"answer_{question.id}", T_("the question '%(question)s'", question=question.question)
     if question.type in (CHOICE, MULTIPLE):
         chosen = _options(question, options if isinstance(options, list) else [options])
         if question.type == CHOICE and len(chosen) > 1:
-            raise Invalid(f"Choose one option for {label}.", code="answer_invalid", field=field)
+            raise Invalid(T_("Choose one option for %(question)s.", question=label), code="answer_invalid", field=field)
         return (", ".join(o.answer for o in chosen), chosen) if chosen else (None, [])
     if isinstance(answer, bool) and question.type == BOOLEAN:
         return ("True" if answer else "False"), []
     if answer is not None and not isinstance(answer, (str, int, Decimal)) or isinstance(answer, bool):
-        raise Invalid(f"The answer to {label} must be text.", code="answer_invalid", field=field)
-    text = clean_text(None if answer is None else str(answer), field, MAX_TEXT, f"answer to {label}")
+        raise Invalid(T_("The answer to %(question)s must be text.", question=label), code="answer_invalid",
+                      field=field)
+    text = clean_text(None if answer is None else str(answer), field, MAX_TEXT,
+                      T_("answer to %(question)s", question=label))
     if text is None:
         return None, []
     if question.type == BOOLEAN:
@@ -192,7 +206,7 @@ def _clean_answer(question: Question, answer, options) -> tuple[str | None, list
     if question.type == NUMBER:
         return _number(text, label, field), []
     if question.type == DATE:
-        return parsing.parse_date(text, label=f"answer to {label}", field=field).isoformat(), []
+        return parsing.parse_date(text, label=T_("answer to %(question)s", question=label), field=field).isoformat(), []
     if question.type == EMAIL:
         return _answer_email(text, label, field), []
     if question.type == PHONE:
@@ -208,7 +222,8 @@ def _answer_email(text: str, label: str, field: str) -> str:
     try:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError:
-        raise Invalid(f"The answer to {label} must be an email address: '{text[:60]}' is not one.",
+        raise Invalid(T_("The answer to %(question)s must be an email address: '%(text)s' is not one.",
+                         question=label, text=text[:60]),
                       code="answer_invalid", field=field) from None
 
 
@@ -219,11 +234,12 @@ def _options(question: Question, raw: list) -> list:
         if value in (None, ""):
             continue
         try:
-            option_id = parsing.parse_id(value, label="option")
+            option_id = parsing.parse_id(value, label=T_("option"))
         except Invalid:
             option_id = None
         if option_id not in by_id:
-            raise Invalid(f"'{str(value)[:40]}' is not an option of the question '{question.question}'.",
+            raise Invalid(T_("'%(value)s' is not an option of the question '%(question)s'.",
+                             value=str(value)[:40], question=question.question),
                           code="option_invalid", field=f"answer_{question.id}")
         if by_id[option_id] not in chosen:
             chosen.append(by_id[option_id])
@@ -236,14 +252,15 @@ def _boolean(text: str, label: str, field: str) -> str | None:
         return "True"
     if lowered in ("false", "no", "off", "0"):
         return "False"
-    raise Invalid(f"Answer {label} with Yes or No.", code="answer_invalid", field=field)
+    raise Invalid(T_("Answer %(question)s with Yes or No.", question=label), code="answer_invalid", field=field)
 
 
 def _number(text: str, label: str, field: str) -> str:
     try:
         number = parsing.parse_amount(text, field=field)
     except Invalid:
-        raise Invalid(f"The answer to {label} must be a number such as 42 or 1.5.", code="answer_invalid",
+        raise Invalid(T_("The answer to %(question)s must be a number such as 42 or 1.5.", question=label),
+                      code="answer_invalid",
                       field=field) from None
     return format(number.normalize(), "f")
 

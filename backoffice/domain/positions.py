@@ -21,6 +21,7 @@ from .models import Event, Item, ItemVariation, Order, OrderPosition, OrderStatu
 from .orders import ZERO, begin_change, canceled_with_fee, new_deadline, paid_in_full, payment_refund_sum
 from .position_fields import (apply_changes, clean_attendee, clean_text, ensure_changeable, questions_by_item,
                               questions_for, store_answers, update_position)
+from .texts import T_
 
 __all__ = ["get_position", "questions_for", "questions_by_item", "recompute_total", "update_position", "add_position",
            "cancel_position", "build_position", "choose_product", "choose_subevent", "choose_seat", "default_price"]
@@ -38,7 +39,7 @@ def get_position(order: Order, positionid) -> OrderPosition:
     # digits only: a number in a URL is the ticket's number exactly as the page printed it
     if isinstance(positionid, int) or (isinstance(positionid, str) and positionid.isascii() and positionid.isdigit()):
         try:
-            number = parsing.parse_id(positionid, label="ticket number")
+            number = parsing.parse_id(positionid, label=T_("ticket number"))
         except Invalid:
             number = None
     position = None
@@ -46,7 +47,8 @@ def get_position(order: Order, positionid) -> OrderPosition:
         position = db.session.scalar(select(OrderPosition).where(OrderPosition.order_id == order.id,
                                                                  OrderPosition.positionid == number))
     if position is None:
-        raise NotFound(f"Order {order.code} has no ticket {str(positionid)[:20]}.", code="position_not_found")
+        raise NotFound(T_("Order %(code)s has no ticket %(number)s.",
+                          code=order.code, number=str(positionid)[:20]), code="position_not_found")
     return position
 
 
@@ -72,7 +74,8 @@ def settle_status(order: Order, now: datetime) -> str | None:
 
 def _ensure_order_open(order: Order, what: str) -> None:
     if order.status == OrderStatus.CANCELED or canceled_with_fee(order):
-        raise Invalid(f"Order {order.code} is canceled: reactivate it before you {what}.", code="wrong_status")
+        raise Invalid(T_("Order %(code)s is canceled: reactivate it before you %(what)s.", code=order.code, what=what),
+                      code="wrong_status")
 
 
 # --- adding a ticket ------------------------------------------------------------------------------------
@@ -99,8 +102,9 @@ def choose_product(event: Event, item, variation, errors: FieldErrors) -> tuple[
     chosen_item = chosen_variation = None
     with errors.check("item"):
         if item in (None, ""):
-            raise Invalid("Choose the product of the new ticket.", code="item_required", field="item")
-        chosen_item = lookup(Item, _id(item), "item", f"There is no product {str(_id(item))[:20]} in this event.",
+            raise Invalid(T_("Choose the product of the new ticket."), code="item_required", field="item")
+        chosen_item = lookup(Item, _id(item), "item", T_("There is no product %(item)s in this event.",
+                                                         item=str(_id(item))[:20]),
                               Item.event_id == event.id)
     if chosen_item is None:
         return None, None
@@ -108,13 +112,15 @@ def choose_product(event: Event, item, variation, errors: FieldErrors) -> tuple[
         variation = _id(variation)
         if not chosen_item.variations:
             if variation not in (None, ""):
-                raise Invalid(f"'{chosen_item.name}' has no variations.", code="variation_invalid", field="variation")
+                raise Invalid(T_("'%(name)s' has no variations.",
+                                 name=chosen_item.name), code="variation_invalid", field="variation")
         elif variation in (None, ""):
-            raise Invalid(f"Choose a variation of '{chosen_item.name}'.", code="variation_required",
+            raise Invalid(T_("Choose a variation of '%(name)s'.", name=chosen_item.name), code="variation_required",
                           field="variation")
         else:
             chosen_variation = lookup(ItemVariation, variation, "variation",
-                                       f"'{chosen_item.name}' has no variation {str(variation)[:20]}.",
+                                       T_("'%(name)s' has no variation %(variation)s.",
+                                          name=chosen_item.name, variation=str(variation)[:20]),
                                        ItemVariation.item_id == chosen_item.id)
     return chosen_item, chosen_variation
 
@@ -125,12 +131,14 @@ def choose_subevent(event: Event, subevent, errors: FieldErrors) -> SubEvent | N
         subevent = _id(subevent)
         if not event.has_subevents:
             if subevent not in (None, ""):
-                raise Invalid(f"Event {event.name} has no dates to choose from.", code="subevent_invalid",
+                raise Invalid(T_("Event %(name)s has no dates to choose from.",
+                                 name=event.name), code="subevent_invalid",
                               field="subevent")
             return None
         if subevent in (None, ""):
-            raise Invalid("Choose the date of the new ticket.", code="subevent_required", field="subevent")
-        return lookup(SubEvent, subevent, "subevent", f"There is no date {str(subevent)[:20]} in this event.",
+            raise Invalid(T_("Choose the date of the new ticket."), code="subevent_required", field="subevent")
+        return lookup(SubEvent, subevent, "subevent", T_("There is no date %(date)s in this event.",
+                                                         date=str(subevent)[:20]),
                        SubEvent.event_id == event.id)
     return None
 
@@ -143,15 +151,17 @@ def choose_seat(event: Event, item: Item | None, subevent: SubEvent | None, seat
             return None
         if not guid:
             if item.requires_seat:
-                raise Invalid(f"'{item.name}' is sold with seats: choose a seat.", code="seat_required", field="seat")
+                raise Invalid(T_("'%(name)s' is sold with seats: choose a seat.",
+                                 name=item.name), code="seat_required", field="seat")
             return None
         if not item.requires_seat:
-            raise Invalid(f"'{item.name}' is not sold with seats.", code="seat_invalid", field="seat")
+            raise Invalid(T_("'%(name)s' is not sold with seats.", name=item.name), code="seat_invalid", field="seat")
         found = db.session.scalar(select(Seat).where(
             Seat.event_id == event.id, Seat.seat_guid == guid,
             Seat.subevent_id.is_(None) if subevent is None else Seat.subevent_id == subevent.id))
         if found is None:
-            raise Invalid(f"There is no seat '{guid[:40]}' for this date.", code="seat_invalid", field="seat")
+            raise Invalid(T_("There is no seat '%(seat)s' for this date.",
+                             seat=guid[:40]), code="seat_invalid", field="seat")
         return found
     return None
 
@@ -160,18 +170,20 @@ def choose_parent(order: Order, item: Item | None, addon_to, errors: FieldErrors
     with errors.check("addon_to"):
         if addon_to in (None, ""):
             if item is not None and item.is_addon:
-                raise Invalid(f"'{item.name}' is an add-on: choose the ticket it belongs to.",
+                raise Invalid(T_("'%(name)s' is an add-on: choose the ticket it belongs to.", name=item.name),
                               code="addon_to_required", field="addon_to")
             return None
         if item is not None and not item.is_addon:
-            raise Invalid(f"'{item.name}' is not an add-on product.", code="addon_to_invalid", field="addon_to")
+            raise Invalid(T_("'%(name)s' is not an add-on product.",
+                             name=item.name), code="addon_to_invalid", field="addon_to")
         try:
             parent = get_position(order, addon_to)
         except NotFound:
             parent = None
         if parent is None or parent.canceled or parent.addon_to_id is not None:
-            raise Invalid(f"Ticket {str(addon_to)[:20]} of order {order.code} cannot take add-ons: choose a "
-                          "ticket of this order that is not canceled and not an add-on itself.",
+            raise Invalid(T_("Ticket %(ticket)s of order %(code)s cannot take add-ons: choose a "
+                             "ticket of this order that is not canceled and not an add-on itself.",
+                             ticket=str(addon_to)[:20], code=order.code),
                           code="addon_to_invalid", field="addon_to")
         return parent
     return None
@@ -232,17 +244,18 @@ def add_position(order: Order, *, actor: Actor, item, variation=None, subevent=N
     chosen_seat = choose_seat(order.event, chosen_item, chosen_subevent, seat, errors)
     parent = choose_parent(order, chosen_item, addon_to, errors)
     with errors.check("price"):
-        price = parsing.parse_amount(price, minimum=ZERO, label="price", field="price")
+        price = parsing.parse_amount(price, minimum=ZERO, label=T_("price"), field="price")
     cleaned = {}
     with errors.check("attendee"):
         cleaned = clean_attendee(attendee, order, chosen_item.id if chosen_item else 0, require_answers=False)
     errors.raise_if_any()
     order = begin_change(order, seen_last_modified)
-    _ensure_order_open(order, "add tickets")
+    _ensure_order_open(order, T_("add tickets"))
     if parent is not None:
         db.session.refresh(parent)
         if parent.canceled:
-            raise Invalid(f"Ticket {parent.positionid} was canceled in the meantime.", code="addon_to_invalid",
+            raise Invalid(T_("Ticket %(positionid)s was canceled in the meantime.",
+                             positionid=parent.positionid), code="addon_to_invalid",
                           field="addon_to")
     ensure_available(order.event_id, [Need(chosen_item.id, chosen_variation.id if chosen_variation else None,
                                            chosen_subevent.id if chosen_subevent else None,
@@ -278,12 +291,12 @@ def cancel_position(position: OrderPosition, *, actor: Actor, seen_last_modified
     order = begin_change(position.order, seen_last_modified)
     db.session.refresh(position)
     ensure_changeable(position)
-    _ensure_order_open(order, "cancel single tickets")
+    _ensure_order_open(order, T_("cancel single tickets"))
     addons = [p for p in order.positions if p.addon_to_id == position.id]
     remaining = [p for p in order.positions if p is not position and p not in addons]
     if not remaining:
-        raise Invalid(f"Ticket {position.positionid} is the last ticket of order {order.code}: cancel the order "
-                      "instead.", code="last_position")
+        raise Invalid(T_("Ticket %(positionid)s is the last ticket of order %(code)s: cancel the order "
+                         "instead.", positionid=position.positionid, code=order.code), code="last_position")
     for p in [position, *addons]:
         p.canceled = True
     previous_total = order.total

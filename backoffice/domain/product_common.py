@@ -15,6 +15,7 @@ from ..extensions import db
 from . import audit, parsing, tx
 from .audit import Actor
 from .errors import Conflict, Invalid, NotFound
+from .texts import T_, capitalized
 from .models import Event
 from .versions import version_of
 
@@ -27,8 +28,9 @@ FALSE_WORDS = {"", "0", "false", "off", "no", "n"}
 
 
 def stale_message(what: str) -> str:
-    return (f"{what[:1].upper()}{what[1:]} was changed by someone else since you opened the form. "
-            "The values now saved are shown; your entries are kept: save again to replace them.")
+    return T_("%(what)s was changed by someone else since you opened the form. "
+              "The values now saved are shown; your entries are kept: save again to replace them.",
+              what=capitalized(what))
 
 
 def clean_text(raw: Any, *, field: str, label: str, limit: int, required: bool = False,
@@ -38,15 +40,17 @@ def clean_text(raw: Any, *, field: str, label: str, limit: int, required: bool =
     text = text.replace("\r\n", "\n").strip()
     if not text:
         if required:
-            raise Invalid(f"Enter the {label}.", code="required", field=field)
+            raise Invalid(T_("Enter the %(label)s.", label=label), code="required", field=field)
         return ""
     if len(text) > limit:
-        raise Invalid(f"The {label} is too long: at most {limit:,} characters (it has {len(text):,}).",
+        raise Invalid(T_("The %(label)s is too long: at most %(limit)s characters (it has %(length)s).",
+                         label=label, limit=f"{limit:,}", length=f"{len(text):,}"),
                       code="too_long", field=field)
     allowed = "\n\t" if multiline else ""
     bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") and c not in allowed), None)
     if bad is not None:
-        raise Invalid(f"The {label} must not contain line breaks or control characters (found U+{ord(bad):04X}).",
+        raise Invalid(T_("The %(label)s must not contain line breaks or control characters (found U+%(character)s).",
+                         label=label, character=f"{ord(bad):04X}"),
                       code="control_character", field=field)
     return text
 
@@ -59,17 +63,20 @@ def clean_bool(raw: Any, *, field: str, label: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise Invalid(f"Choose yes or no for {label}.", code="invalid", field=field)
+    raise Invalid(T_("Choose yes or no for %(label)s.", label=label), code="invalid", field=field)
 
 
 def clean_price(raw: Any, *, field: str, label: str, required: bool = True) -> Decimal | None:
     amount = parsing.parse_amount(raw, minimum=Decimal(0), label=label, field=field)
     if amount is None:
         if required:
-            raise Invalid(f"Enter the {label}, for example 25.00 (0 for free).", code="required", field=field)
+            raise Invalid(T_("Enter the %(label)s, for example 25.00 (0 for free).", label=label), code="required",
+                          field=field)
         return None
     if amount > MAX_PRICE:
-        raise Invalid(f"The {label} is too large: at most {MAX_PRICE:,.2f}.", code="amount_out_of_range",
+        raise Invalid(T_("The %(label)s is too large: at most %(max_price)s.", label=label,
+                         max_price=f"{MAX_PRICE:,.2f}"),
+                      code="amount_out_of_range",
                       field=field)
     return amount
 
@@ -96,7 +103,7 @@ def get_in_event(model: type[T], event: Event, raw_id: Any, what: str, *, event_
     obj = db.session.get(model, obj_id) if obj_id is not None else None
     owner = None if obj is None else (event_of(obj) if event_of else obj.event_id)
     if obj is None or owner != event.id:
-        raise NotFound(f"There is no such {what} in this event.", code="not_found")
+        raise NotFound(T_("There is no such %(what)s in this event.", what=what), code="not_found")
     return obj
 
 

@@ -1,6 +1,8 @@
 """Payment providers known to the back office; an event enables some of them."""
 from dataclasses import dataclass
 
+from ..i18n import N_
+
 
 @dataclass(frozen=True)
 class PaymentProvider:
@@ -11,10 +13,11 @@ class PaymentProvider:
 
 PROVIDERS: dict[str, PaymentProvider] = {
     p.identifier: p for p in [
-        PaymentProvider("manual", "Manual payment", can_refund=True),
-        PaymentProvider("banktransfer", "Bank transfer", can_refund=True),
-        PaymentProvider("boxoffice", "Box office", can_refund=True),
-        PaymentProvider("free", "Free order", can_refund=False),
+        # names in English, marked for the catalogue: pages translate them (i18n.translated)
+        PaymentProvider("manual", N_("Manual payment"), can_refund=True),
+        PaymentProvider("banktransfer", N_("Bank transfer"), can_refund=True),
+        PaymentProvider("boxoffice", N_("Box office"), can_refund=True),
+        PaymentProvider("free", N_("Free order"), can_refund=False),
     ]
 }
 

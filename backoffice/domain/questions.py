@@ -27,6 +27,7 @@ from .models import Answer, Event, Item, Question, QuestionOption
 from .models.orders import answer_option
 from .models.organizers import question_item
 from .versions import version_of
+from .texts import T_
 
 TYPES = {"S": "Text (one line)", "T": "Text (several lines)", "N": "Number", "B": "Yes or no",
          "C": "One choice", "M": "Several choices", "D": "Date", "EM": "Email address", "TEL": "Phone number",
@@ -44,12 +45,12 @@ def list_questions(event: Event) -> list[Question]:
 
 
 def get_question(event: Event, raw_id: Any) -> Question:
-    return product_common.get_in_event(Question, event, raw_id, "question")
+    return product_common.get_in_event(Question, event, raw_id, T_("question"))
 
 
 def get_option(question: Question, raw_id: Any) -> QuestionOption:
     event = db.session.get(Event, question.event_id)
-    return product_common.get_in_event(QuestionOption, event, raw_id, "option",
+    return product_common.get_in_event(QuestionOption, event, raw_id, T_("option"),
                                 event_of=lambda o: question.event_id if o.question_id == question.id else None)
 
 
@@ -72,23 +73,24 @@ def answers_count(question: Question) -> int:
 
 
 def _orders(count: int) -> str:
-    return "1 order answered it" if count == 1 else f"{count:,} orders answered it"
+    return T_("1 order answered it") if count == 1 else T_("%(count)s orders answered it", count=f"{count:,}")
 
 
 # --- checking -----------------------------------------------------------------------------------------
 
 def _identifier(event: Event, raw: Any, question: Question | None) -> str:
-    text = product_common.clean_text(raw, field="identifier", label="identifier", limit=190)
+    text = product_common.clean_text(raw, field="identifier", label=T_("identifier"), limit=190)
     if not text:
         return _new_identifier(event)
     if not IDENTIFIER.fullmatch(text):
-        raise Invalid("The identifier may contain only letters, digits, dots, dashes and underscores.",
+        raise Invalid(T_("The identifier may contain only letters, digits, dots, dashes and underscores."),
                       code="identifier_invalid", field="identifier")
     stmt = select(Question.id).where(Question.event_id == event.id, func.lower(Question.identifier) == text.lower())
     if question is not None:
         stmt = stmt.where(Question.id != question.id)
     if db.session.scalar(stmt.limit(1)) is not None:
-        raise Invalid(f"Another question of this event has the identifier '{text}'.", code="identifier_taken",
+        raise Invalid(T_("Another question of this event has the identifier '%(text)s'.",
+                         text=text), code="identifier_taken",
                       field="identifier")
     return text
 
@@ -103,13 +105,13 @@ def _new_identifier(event: Event) -> str:
 
 
 def _items(event: Event, raw: Any) -> list[Item]:
-    ids = product_common.parse_ids(raw, field="items", label="product")
+    ids = product_common.parse_ids(raw, field="items", label=T_("product"))
     if not ids:
         return []
     items = list(db.session.scalars(select(Item).where(Item.event_id == event.id, Item.id.in_(ids))
                                     .order_by(Item.position, Item.id)))
     if len(items) != len(ids):
-        raise Invalid("Choose products of this event only.", code="item_unknown", field="items")
+        raise Invalid(T_("Choose products of this event only."), code="item_unknown", field="items")
     return items
 
 
@@ -118,18 +120,19 @@ def clean_values(event: Event, question: Question | None, *, question_text: Any,
     errors = FieldErrors()
     values: dict = {}
     with errors.check("question"):
-        values["question"] = product_common.clean_text(question_text, field="question", label="question", limit=2000,
+        values["question"] = product_common.clean_text(question_text, field="question", label=T_("question"),
+                                                       limit=2000,
                                                 required=True, multiline=True)
     with errors.check("identifier"):
         values["identifier"] = _identifier(event, identifier, question)
     with errors.check("type"):
         if type not in TYPES:
-            raise Invalid("Choose the kind of answer the question expects.", code="type_unknown", field="type")
+            raise Invalid(T_("Choose the kind of answer the question expects."), code="type_unknown", field="type")
         values["type"] = type
     with errors.check("required"):
-        values["required"] = product_common.clean_bool(required, field="required", label="'required'")
+        values["required"] = product_common.clean_bool(required, field="required", label=T_("'required'"))
     with errors.check("active"):
-        values["active"] = product_common.clean_bool(active, field="active", label="'active'")
+        values["active"] = product_common.clean_bool(active, field="active", label=T_("'active'"))
     with errors.check("items"):
         values["items"] = _items(event, items)
     errors.raise_if_any()
@@ -159,13 +162,15 @@ def update_question(question: Question, *, actor: Actor, seen: str | None, **fie
     event = db.session.get(Event, question.event_id)
     product_common.lock_event(event)
     db.session.refresh(question)
-    product_common.check_version(current_values(question), seen, f"the question '{question.question[:60]}'")
+    product_common.check_version(current_values(question), seen, T_("the question '%(question)s'",
+                                                                    question=question.question[:60]))
     values = clean_values(event, question, **fields)
     if values["type"] != question.type:
         answered = answers_count(question)
         if answered:
-            raise Invalid(f"The kind of answer cannot change: {_orders(answered)}, and those answers would no "
-                          "longer fit. Deactivate this question and create a new one instead.",
+            raise Invalid(T_("The kind of answer cannot change: %(orders)s, and those answers would no "
+                             "longer fit. Deactivate this question and create a new one instead.",
+                             orders=_orders(answered)),
                           code="question_answered", field="type")
     changed = product_common.changes(current_values(question), _logged(values))
     if not changed:
@@ -193,8 +198,9 @@ def delete_question(question: Question, *, actor: Actor) -> None:
     product_common.lock_event(event)
     answered = answers_count(question)
     if answered:
-        raise Invalid(f"The question '{question.question[:80]}' cannot be deleted: {_orders(answered)}. "
-                      "Deactivate it instead: it is then no longer asked, and the answers stay.",
+        raise Invalid(T_("The question '%(question)s' cannot be deleted: %(orders)s. "
+                         "Deactivate it instead: it is then no longer asked, and the answers stay.",
+                         question=question.question[:80], orders=_orders(answered)),
                       code="question_answered")
     data = {"question_id": question.id, **current_values(question)}
     db.session.execute(question_item.delete().where(question_item.c.question_id == question.id))
@@ -215,20 +221,22 @@ def option_version(option: QuestionOption) -> str:
 
 def _option_values(question: Question, option: QuestionOption | None, answer: Any, identifier: Any) -> dict:
     if question.type not in CHOICE_TYPES:
-        raise Invalid("Only questions with one or several choices have options.", code="options_not_allowed",
+        raise Invalid(T_("Only questions with one or several choices have options."), code="options_not_allowed",
                       field="answer")
     errors = FieldErrors()
     values: dict = {}
     with errors.check("answer"):
-        values["answer"] = product_common.clean_text(answer, field="answer", label="option", limit=500, required=True)
+        values["answer"] = product_common.clean_text(answer, field="answer", label=T_("option"), limit=500,
+                                                     required=True)
     with errors.check("option_identifier"):
-        text = product_common.clean_text(identifier, field="option_identifier", label="option identifier", limit=190)
+        text = product_common.clean_text(identifier, field="option_identifier", label=T_("option identifier"),
+                                         limit=190)
         if text and not IDENTIFIER.fullmatch(text):
-            raise Invalid("The option identifier may contain only letters, digits, dots, dashes and underscores.",
+            raise Invalid(T_("The option identifier may contain only letters, digits, dots, dashes and underscores."),
                           code="identifier_invalid", field="option_identifier")
         others = {o.identifier.lower() for o in question.options if option is None or o.id != option.id}
         if text and text.lower() in others:
-            raise Invalid(f"Another option of this question has the identifier '{text}'.",
+            raise Invalid(T_("Another option of this question has the identifier '%(text)s'.", text=text),
                           code="identifier_taken", field="option_identifier")
         values["identifier"] = text or _new_option_identifier(others)
     errors.raise_if_any()
@@ -264,7 +272,8 @@ def update_option(option: QuestionOption, *, actor: Actor, seen: str | None, ans
     product_common.lock_event(event)
     db.session.refresh(option)
     if seen is not None and seen != option_version(option):
-        raise Conflict(product_common.stale_message(f"the option '{option.answer[:60]}'"), code="stale")
+        raise Conflict(product_common.stale_message(T_("the option '%(option)s'", option=option.answer[:60])),
+                       code="stale")
     values = _option_values(question, option, answer, identifier or option.identifier)
     changed = product_common.changes({"answer": option.answer, "identifier": option.identifier}, values)
     if not changed:
@@ -285,9 +294,10 @@ def remove_option(option: QuestionOption, *, actor: Actor) -> None:
     product_common.lock_event(event)
     used = option_answers_count(option)
     if used:
-        answers = "1 answer chose it" if used == 1 else f"{used:,} answers chose it"
-        raise Invalid(f"The option '{option.answer[:80]}' cannot be removed: {answers}. Rename it instead, "
-                      "or deactivate the question.", code="option_answered")
+        answers = T_("1 answer chose it") if used == 1 else T_("%(count)s answers chose it", count=f"{used:,}")
+        raise Invalid(T_("The option '%(option)s' cannot be removed: %(answers)s. Rename it instead, "
+                         "or deactivate the question.", option=option.answer[:80], answers=answers),
+                      code="option_answered")
     data = {"question_id": question.id, "option": option.id, "answer": option.answer}
     db.session.delete(option)
     db.session.flush()
@@ -312,12 +322,12 @@ def update_attendee_fields(event: Event, *, actor: Actor, seen: str | None, atte
                            attendee_emails_required: Any) -> list[str]:
     product_common.lock_event(event)
     db.session.refresh(event)
-    product_common.check_version(attendee_values(event), seen, "the attendee settings")
+    product_common.check_version(attendee_values(event), seen, T_("the attendee settings"))
     values = {"attendee_names_required": product_common.clean_bool(attendee_names_required, field="attendee_names_required",
-                                                            label="'attendee names required'"),
+                                                            label=T_("'attendee names required'")),
               "attendee_emails_required": product_common.clean_bool(attendee_emails_required,
                                                              field="attendee_emails_required",
-                                                             label="'attendee emails required'")}
+                                                             label=T_("'attendee emails required'"))}
     changed = product_common.changes(attendee_values(event), values)
     if not changed:
         return []

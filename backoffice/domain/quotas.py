@@ -21,6 +21,7 @@ from .audit import Actor
 from .errors import FieldErrors, Invalid
 from .models import Event, Item, ItemVariation, Quota, SubEvent, Voucher
 from .versions import version_of
+from .texts import T_
 
 #: a size above this is a typing mistake
 MAX_SIZE = 10_000_000
@@ -33,7 +34,7 @@ def list_quotas(event: Event) -> list[Quota]:
 
 
 def get_quota(event: Event, raw_id: Any) -> Quota:
-    return product_common.get_in_event(Quota, event, raw_id, "quota")
+    return product_common.get_in_event(Quota, event, raw_id, T_("quota"))
 
 
 def usages(quotas: list[Quota]) -> dict[int, availability.QuotaUsage]:
@@ -60,9 +61,9 @@ def clean_values(event: Event, *, name: Any, size: Any, unlimited: Any = False, 
     errors = FieldErrors()
     values: dict = {}
     with errors.check("name"):
-        values["name"] = product_common.clean_text(name, field="name", label="name", limit=200, required=True)
+        values["name"] = product_common.clean_text(name, field="name", label=T_("name"), limit=200, required=True)
     with errors.check("size"):
-        values["size"] = _size(size, product_common.clean_bool(unlimited, field="unlimited", label="'unlimited'"))
+        values["size"] = _size(size, product_common.clean_bool(unlimited, field="unlimited", label=T_("'unlimited'")))
     with errors.check("subevent_id"):
         values["subevent_id"] = _subevent(event, subevent_id)
     with errors.check("items"):
@@ -75,44 +76,45 @@ def clean_values(event: Event, *, name: Any, size: Any, unlimited: Any = False, 
 def _size(raw: Any, unlimited: bool) -> int | None:
     if unlimited:
         return None
-    size = parsing.parse_integer(raw, minimum=0, maximum=MAX_SIZE, label="size", field="size")
+    size = parsing.parse_integer(raw, minimum=0, maximum=MAX_SIZE, label=T_("size"), field="size")
     if size is None:
-        raise Invalid("Enter how many tickets the quota holds, or tick 'unlimited'.", code="required", field="size")
+        raise Invalid(T_("Enter how many tickets the quota holds, or tick 'unlimited'."), code="required", field="size")
     return size
 
 
 def _subevent(event: Event, raw: Any) -> int | None:
     if raw in (None, ""):
         if event.has_subevents:
-            raise Invalid("Choose the date this quota is for: this event has several dates.",
+            raise Invalid(T_("Choose the date this quota is for: this event has several dates."),
                           code="required", field="subevent_id")
         return None
     try:
-        return product_common.get_in_event(SubEvent, event, raw, "date").id
+        return product_common.get_in_event(SubEvent, event, raw, T_("date")).id
     except Exception:
-        raise Invalid("Choose one of this event's dates.", code="subevent_unknown", field="subevent_id") from None
+        raise Invalid(T_("Choose one of this event's dates."), code="subevent_unknown", field="subevent_id") from None
 
 
 def _products(event: Event, raw_items: Any, raw_variations: Any) -> tuple[list[Item], list[ItemVariation]]:
     """The products and variations counted. A product with variations and none of them chosen
     counts all of its variations (a quota with the product but none of its variations would
     count nothing of it)."""
-    item_ids = product_common.parse_ids(raw_items, field="items", label="product")
-    variation_ids = product_common.parse_ids(raw_variations, field="items", label="variation")
+    item_ids = product_common.parse_ids(raw_items, field="items", label=T_("product"))
+    variation_ids = product_common.parse_ids(raw_variations, field="items", label=T_("variation"))
     items = list(db.session.scalars(select(Item).where(Item.event_id == event.id, Item.id.in_(item_ids))
                                     .order_by(Item.position, Item.id))) if item_ids else []
     if len(items) != len(item_ids):
-        raise Invalid("Choose products of this event only.", code="item_unknown", field="items")
+        raise Invalid(T_("Choose products of this event only."), code="item_unknown", field="items")
     variations = list(db.session.scalars(select(ItemVariation).join(Item, Item.id == ItemVariation.item_id)
                                          .where(Item.event_id == event.id, ItemVariation.id.in_(variation_ids))
                                          .order_by(ItemVariation.id))) if variation_ids else []
     if len(variations) != len(variation_ids):
-        raise Invalid("Choose variations of this event's products only.", code="variation_unknown", field="items")
+        raise Invalid(T_("Choose variations of this event's products only."), code="variation_unknown", field="items")
     chosen_ids = {i.id for i in items}
     stray = [v for v in variations if v.item_id not in chosen_ids]
     if stray:
-        raise Invalid(f"The variation '{stray[0].value}' is chosen, but its product '{stray[0].item.name}' is "
-                      "not: tick the product too.", code="variation_without_item", field="items")
+        raise Invalid(T_("The variation '%(value)s' is chosen, but its product '%(name)s' is "
+                         "not: tick the product too.",
+                         value=stray[0].value, name=stray[0].item.name), code="variation_without_item", field="items")
     for item in items:
         if item.variations and not any(v.item_id == item.id for v in variations):
             variations.extend(item.variations)
@@ -139,9 +141,10 @@ def shrink_warning(quota: Quota) -> str | None:
     used = availability.quota_used(quota)
     if used <= quota.size:
         return None
-    return (f"The quota '{quota.name}' now holds {quota.size:,} tickets, but {used:,} are already sold or "
-            f"reserved by pending orders: those orders stay valid, and no ticket of it is sold until "
-            f"{used - quota.size:,} of them are canceled.")
+    return T_("The quota '%(name)s' now holds %(size)s tickets, but %(used)s are already sold or "
+              "reserved by pending orders: those orders stay valid, and no ticket of it is sold until "
+              "%(over)s of them are canceled.",
+              name=quota.name, size=f"{quota.size:,}", used=f"{used:,}", over=f"{used - quota.size:,}")
 
 
 def create_quota(event: Event, *, actor: Actor, **fields) -> Quota:
@@ -161,7 +164,7 @@ def update_quota(quota: Quota, *, actor: Actor, seen: str | None, **fields) -> t
     product_common.lock_event(event)
     tx.lock_many(Quota, [quota.id])  # orders selling from it wait for this save
     db.session.refresh(quota)
-    product_common.check_version(current_values(quota), seen, f"the quota '{quota.name}'")
+    product_common.check_version(current_values(quota), seen, T_("the quota '%(name)s'", name=quota.name))
     values = clean_values(event, **fields)
     changed = product_common.changes(current_values(quota), _logged(values))
     if not changed:
@@ -181,7 +184,8 @@ def delete_quota(quota: Quota, *, actor: Actor) -> None:
     product_common.lock_event(event)
     vouchers = db.session.scalar(select(Voucher.id).where(Voucher.quota_id == quota.id).limit(1))
     if vouchers is not None:
-        raise Invalid(f"The quota '{quota.name}' cannot be deleted: vouchers are for it.", code="quota_in_use")
+        raise Invalid(T_("The quota '%(name)s' cannot be deleted: vouchers are for it.",
+                         name=quota.name), code="quota_in_use")
     data = {"quota": quota.id, **current_values(quota)}
     quota.items = []
     quota.variations = []

@@ -1,8 +1,9 @@
 """Refunds of an order (seed 003's refund operations): create by hand, done, process, cancel.
 
 A refund on a payment never gives back more than payments.refundable() says; one on no payment
-never more than the order holds (Totals.net_paid). Every operation locks the order first
-(payments.begin). Functions flush, never commit.
+never more than the order holds (Totals.net_paid), unless its creator asks for no cap
+(`allow_above_paid`: the JSON API, as seed 003 records refunds unchecked). Every operation locks
+the order first (payments.begin). Functions flush, never commit.
 """
 from __future__ import annotations
 
@@ -14,20 +15,23 @@ from ..extensions import db
 from . import audit, orders, parsing
 from .audit import Actor
 from .errors import Invalid, NotFound
+from .texts import T_
 from .models import Order, OrderPayment, OrderRefund, OrderStatus, RefundState, utcnow
 from .payments import ZERO, begin, clean_amount, clean_provider, get_payment, next_refund_id, parse_local_id, refundable
 
 CREATE_STATES = (RefundState.CREATED, RefundState.TRANSIT, RefundState.EXTERNAL, RefundState.DONE)
 SOURCES = ("admin", "buyer", "external")
-STATE_LABELS = {RefundState.CREATED: "created", RefundState.TRANSIT: "in transit", RefundState.EXTERNAL: "external",
-                RefundState.CANCELED: "canceled", RefundState.FAILED: "failed", RefundState.DONE: "done"}
+STATE_LABELS = {RefundState.CREATED: T_("created"), RefundState.TRANSIT: T_("in transit"),
+                RefundState.EXTERNAL: T_("external"), RefundState.CANCELED: T_("canceled"),
+                RefundState.FAILED: T_("failed"), RefundState.DONE: T_("done")}
 
 
 def get_refund(order: Order, local_id: Any) -> OrderRefund:
     number = parse_local_id(local_id, "refund")
     refund = next((r for r in order.refunds if r.local_id == number), None)
     if refund is None:
-        raise NotFound(f"Order {order.code} has no refund #{number}.", code="refund_not_found")
+        raise NotFound(T_("Order %(code)s has no refund #%(number)s.", code=order.code, number=number),
+                       code="refund_not_found")
     return refund
 
 
@@ -41,26 +45,30 @@ def _ensure_within(order: Order, payment: OrderPayment | None, amount: Decimal, 
     if payment is not None:
         available = refundable(payment)
         if amount > available:
-            raise Invalid(f"{what} of {amount} is more than the {available} still refundable on payment "
-                          f"#{payment.local_id} ({payment.state}, {payment.amount} paid).",
+            raise Invalid(T_("%(what)s of %(amount)s is more than the %(available)s still refundable on payment "
+                             "#%(number)s (%(state)s, %(paid)s paid).", what=what, amount=amount, available=available,
+                             number=payment.local_id, state=T_(payment.state), paid=payment.amount),
                           code="amount_too_high", field="amount")
         return
     held = orders.totals(order).net_paid
     if amount > held:
-        raise Invalid(f"{what} of {amount} is more than the {max(held, ZERO)} order {order.code} holds "
-                      "(paid minus refunded).", code="amount_too_high", field="amount")
+        raise Invalid(T_("%(what)s of %(amount)s is more than the %(held)s order %(code)s holds "
+                         "(paid minus refunded).", what=what, amount=amount, held=max(held, ZERO), code=order.code),
+                      code="amount_too_high", field="amount")
 
 
 def _refuse_state(refund: OrderRefund, action: str, allowed: str) -> Invalid:
     state = STATE_LABELS.get(refund.state, refund.state)
-    return Invalid(f"Refund #{refund.local_id} cannot be {action}: it is {state}. Only {allowed} refunds can be.",
+    return Invalid(T_("Refund #%(number)s cannot be %(action)s: it is %(state)s. Only %(allowed)s refunds can be.",
+                      number=refund.local_id, action=action, state=state, allowed=allowed),
                    code="wrong_refund_state")
 
 
 def _clean_choice(value: Any, choices: tuple[str, ...], what: str, field: str) -> str:
     text = str(value or "").strip()
     if text not in choices:
-        raise Invalid(f"The {what} must be one of {', '.join(choices)}; '{text[:20]}' is not.",
+        raise Invalid(T_("The %(what)s must be one of %(choices)s; '%(text)s' is not.", what=what,
+                         choices=', '.join(choices), text=text[:20]),
                       code=f"{field}_invalid", field=field)
     return text
 
@@ -68,19 +76,21 @@ def _clean_choice(value: Any, choices: tuple[str, ...], what: str, field: str) -
 def create_refund(order: Order, *, actor: Actor, amount: Any, state: str = RefundState.CREATED, source: str = "admin",
                   payment: Any = None, execution_date: Any = None, comment: str | None = None,
                   provider: Any = None, mark_canceled: bool = False, mark_pending: bool = False,
-                  seen_last_modified: str | None = None, now: datetime | None = None) -> OrderRefund:
+                  seen_last_modified: str | None = None, now: datetime | None = None,
+                  allow_above_paid: bool = False) -> OrderRefund:
     """Record a refund by hand. `payment` is the order-local number of the payment it gives back
     (optional); the provider defaults to that payment's. `mark_canceled` cancels the order,
-    `mark_pending` sets a paid order back to pending."""
+    `mark_pending` sets a paid order back to pending. `allow_above_paid` records an amount beyond
+    what was received (the amount is still a positive amount within the money bound)."""
     now = now or utcnow()
     amount = clean_amount(amount)
     if amount is None:
-        raise Invalid("Enter the amount to refund.", code="amount_missing", field="amount")
-    state = _clean_choice(state, CREATE_STATES, "refund state", "state")
-    source = _clean_choice(source, SOURCES, "refund source", "source")
+        raise Invalid(T_("Enter the amount to refund."), code="amount_missing", field="amount")
+    state = _clean_choice(state, CREATE_STATES, T_("refund state"), "state")
+    source = _clean_choice(source, SOURCES, T_("refund source"), "source")
     comment = orders.clean_comment(comment)
     if mark_canceled and mark_pending:
-        raise Invalid("Choose either to cancel the order or to mark it as pending, not both.",
+        raise Invalid(T_("Choose either to cancel the order or to mark it as pending, not both."),
                       code="conflicting_choices", field="mark_pending")
     order = begin(order, seen_last_modified)
     paid_by = None if payment in (None, "") else _payment_of(order, payment)
@@ -88,9 +98,11 @@ def create_refund(order: Order, *, actor: Actor, amount: Any, state: str = Refun
         provider = paid_by.provider
     else:
         provider = clean_provider(order, provider)
-    when = parsing.parse_moment(execution_date, order.event.timezone, label="execution date", field="execution_date")
+    when = parsing.parse_moment(execution_date, order.event.timezone, label=T_("execution date"),
+                                field="execution_date")
     # also an external refund: processing it later makes it count
-    _ensure_within(order, paid_by, amount, "A refund")
+    if not allow_above_paid:
+        _ensure_within(order, paid_by, amount, T_("A refund"))
     refund = OrderRefund(order=order, local_id=next_refund_id(order), state=state, source=source, amount=amount,
                          provider=provider, payment=paid_by, payment_id=paid_by.id if paid_by else None,
                          created=now, comment=comment or None,
@@ -129,7 +141,7 @@ def mark_refund_done(refund: OrderRefund, *, actor: Actor, seen_last_modified: s
     now = now or utcnow()
     order, refund = _locked_refund(refund, seen_last_modified)
     if refund.state not in (RefundState.CREATED, RefundState.TRANSIT):
-        raise _refuse_state(refund, "marked as done", "created or in-transit")
+        raise _refuse_state(refund, T_("marked as done"), T_("created or in-transit"))
     refund.state = RefundState.DONE
     refund.execution_date = refund.execution_date or now
     audit.log(actor, order, "order.refund_done", data={"refund_number": refund.local_id, "amount": refund.amount})
@@ -143,8 +155,8 @@ def process_refund(refund: OrderRefund, *, actor: Actor, mark_canceled: bool = F
     now = now or utcnow()
     order, refund = _locked_refund(refund, seen_last_modified)
     if refund.state != RefundState.EXTERNAL:
-        raise _refuse_state(refund, "processed", "external")
-    _ensure_within(order, refund.payment, refund.amount, f"Refund #{refund.local_id}")
+        raise _refuse_state(refund, T_("processed"), T_("external"))
+    _ensure_within(order, refund.payment, refund.amount, T_("Refund #%(number)s", number=refund.local_id))
     refund.state = RefundState.DONE
     refund.execution_date = refund.execution_date or now
     audit.log(actor, order, "order.refund_processed", data={
@@ -159,7 +171,7 @@ def cancel_refund(refund: OrderRefund, *, actor: Actor, seen_last_modified: str 
     """Created, in transit or external → canceled: the money was not (and will not be) given back."""
     order, refund = _locked_refund(refund, seen_last_modified)
     if refund.state not in (RefundState.CREATED, RefundState.TRANSIT, RefundState.EXTERNAL):
-        raise _refuse_state(refund, "canceled", "created, in-transit or external")
+        raise _refuse_state(refund, T_("canceled"), T_("created, in-transit or external"))
     refund.state = RefundState.CANCELED
     audit.log(actor, order, "order.refund_canceled", data={"refund_number": refund.local_id, "amount": refund.amount})
     return refund

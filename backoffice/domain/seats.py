@@ -22,6 +22,7 @@ from . import availability, product_common, paging
 from .audit import Actor
 from .errors import Invalid
 from .models import Event, Seat, SubEvent
+from .texts import T_, joined
 
 COLUMNS = ("section", "row", "number", "name", "blocked")
 REQUIRED_COLUMNS = ("section", "row", "number")
@@ -47,24 +48,29 @@ class ImportRefused(Invalid):
         self.problems = problems
         shown = problems[:MAX_ERRORS_SHOWN]
         more = len(problems) - len(shown)
-        message = (f"Nothing was imported: {len(problems)} problem{'s' if len(problems) != 1 else ''} in the file. "
-                   + " ".join(shown) + (f" … and {more} more." if more > 0 else ""))
+        summary = (T_("Nothing was imported: 1 problem in the file.") if len(problems) == 1
+                   else T_("Nothing was imported: %(count)s problems in the file.", count=len(problems)))
+        if more > 0:
+            message = T_("%(summary)s %(problems)s … and %(more)s more.", summary=summary,
+                         problems=joined(shown), more=more)
+        else:
+            message = T_("%(summary)s %(problems)s", summary=summary, problems=joined(shown))
         super().__init__(message, code="seats_invalid", field="file")
 
 
 def get_seat(event: Event, raw_id: Any) -> Seat:
-    return product_common.get_in_event(Seat, event, raw_id, "seat")
+    return product_common.get_in_event(Seat, event, raw_id, T_("seat"))
 
 
 def subevent_for(event: Event, raw: Any) -> SubEvent | None:
     if raw in (None, ""):
         if event.has_subevents:
-            raise Invalid("Choose the date the seating list is for.", code="required", field="subevent_id")
+            raise Invalid(T_("Choose the date the seating list is for."), code="required", field="subevent_id")
         return None
     try:
-        return product_common.get_in_event(SubEvent, event, raw, "date")
+        return product_common.get_in_event(SubEvent, event, raw, T_("date"))
     except Exception:
-        raise Invalid("Choose one of this event's dates.", code="subevent_unknown", field="subevent_id") from None
+        raise Invalid(T_("Choose one of this event's dates."), code="subevent_unknown", field="subevent_id") from None
 
 
 def guid(section: str, row: str, number: str) -> str:
@@ -85,15 +91,17 @@ def default_name(section: str, row: str, number: str) -> str:
 def read_csv(data: bytes) -> list[dict]:
     """The rows of the file as dicts of the known columns, with their line number under 'line'."""
     if not data:
-        raise ImportRefused(["The file is empty: it needs a header row (section,row,number,name,blocked) and seats."])
+        raise ImportRefused([T_("The file is empty: it needs a header row (section,row,number,name,blocked) "
+                                "and seats.")])
     if len(data) > MAX_FILE_BYTES:
-        raise ImportRefused([f"The file is too large: at most {MAX_FILE_BYTES // (1024 * 1024)} MB."])
+        raise ImportRefused([T_("The file is too large: at most %(megabytes)s MB.",
+                                megabytes=MAX_FILE_BYTES // (1024 * 1024))])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportRefused(["The file is not UTF-8 text: save it as CSV (UTF-8) and try again."]) from None
+        raise ImportRefused([T_("The file is not UTF-8 text: save it as CSV (UTF-8) and try again.")]) from None
     if "\x00" in text:
-        raise ImportRefused(["The file contains NUL characters: it is not a CSV text file."])
+        raise ImportRefused([T_("The file contains NUL characters: it is not a CSV text file.")])
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -103,18 +111,19 @@ def read_csv(data: bytes) -> list[dict]:
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
-        raise ImportRefused(["The file is empty."]) from None
+        raise ImportRefused([T_("The file is empty.")]) from None
     except csv.Error as e:
-        raise ImportRefused([f"Row 1: {e}."]) from None
+        raise ImportRefused([T_("Row 1: %(error)s.", error=str(e))]) from None
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     unknown = [h for h in header if h and h not in COLUMNS]
     if missing or unknown:
         problems = []
         if missing:
-            problems.append(f"Row 1: the header lacks the column(s) {', '.join(missing)}; "
-                            "expected section,row,number,name,blocked.")
+            problems.append(T_("Row 1: the header lacks the column(s) %(columns)s; "
+                               "expected section,row,number,name,blocked.", columns=', '.join(missing)))
         if unknown:
-            problems.append(f"Row 1: unknown column(s) {', '.join(u[:40] for u in unknown[:5])}.")
+            problems.append(T_("Row 1: unknown column(s) %(columns)s.",
+                               columns=', '.join(u[:40] for u in unknown[:5])))
         raise ImportRefused(problems)
     rows = []
     try:
@@ -122,15 +131,16 @@ def read_csv(data: bytes) -> list[dict]:
             if not any(c.strip() for c in cells):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise ImportRefused([f"The file has more than {MAX_ROWS:,} seats: split it into several files."])
+                raise ImportRefused([T_("The file has more than %(max_rows)s seats: split it into several files.",
+                                        max_rows=f"{MAX_ROWS:,}")])
             row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header) if name}
             row["line"] = reader.line_num
             row["extra"] = len(cells) > len(header) and any(c.strip() for c in cells[len(header):])
             rows.append(row)
     except csv.Error as e:
-        raise ImportRefused([f"Row {reader.line_num}: {e}."]) from None
+        raise ImportRefused([T_("Row %(line)s: %(error)s.", line=reader.line_num, error=str(e))]) from None
     if not rows:
-        raise ImportRefused(["The file has a header row but no seats."])
+        raise ImportRefused([T_("The file has a header row but no seats.")])
     return rows
 
 
@@ -138,20 +148,22 @@ def _check_row(row: dict) -> tuple[dict | None, list[str]]:
     line = row["line"]
     problems = []
     if row["extra"]:
-        problems.append(f"Row {line}: more cells than columns in the header.")
+        problems.append(T_("Row %(line)s: more cells than columns in the header.", line=line))
     values = {}
     for column in COLUMNS:
         value = row.get(column, "")
         if len(value) > MAX_CELL:
-            problems.append(f"Row {line}: the {column} is too long (at most {MAX_CELL} characters).")
+            problems.append(T_("Row %(line)s: the %(column)s is too long (at most %(max_cell)s characters).",
+                               line=line, column=column, max_cell=MAX_CELL))
         elif any(ord(c) < 32 for c in value):
-            problems.append(f"Row {line}: the {column} contains control characters.")
+            problems.append(T_("Row %(line)s: the %(column)s contains control characters.", line=line, column=column))
         values[column] = value
     if not values["number"]:
-        problems.append(f"Row {line}: the seat number is empty.")
+        problems.append(T_("Row %(line)s: the seat number is empty.", line=line))
     blocked = values["blocked"].lower()
     if blocked not in YES | NO:
-        problems.append(f"Row {line}: blocked must be yes or no, not '{values['blocked'][:20]}'.")
+        problems.append(T_("Row %(line)s: blocked must be yes or no, not '%(value)s'.",
+                           line=line, value=values['blocked'][:20]))
     if problems:
         return None, problems
     values["blocked"] = blocked in YES
@@ -174,8 +186,10 @@ def import_seats(event: Event, data: bytes, *, actor: Actor, subevent: SubEvent 
         key = guid(values["section"], values["row"], values["number"])
         if key in seats_in_file:
             first = seats_in_file[key]["line"]
-            problems.append(f"Row {row['line']}: the same seat as row {first} "
-                            f"({values['section']} {values['row']} {values['number']}).")
+            problems.append(T_("Row %(line)s: the same seat as row %(first)s "
+                               "(%(section)s %(row)s %(number)s).",
+                               line=row['line'], first=first, section=values['section'], row=values['row'],
+                               number=values['number']))
             continue
         seats_in_file[key] = {**values, "line": row["line"]}
     if problems:

@@ -16,6 +16,7 @@ from .audit import Actor
 from .errors import Invalid
 from .models import BlockedSecret, Order, OrderPosition, RevokedSecret, utcnow
 from .orders import begin_change
+from .texts import T_
 
 
 def regenerate_secrets(order: Order, *, actor: Actor, seen_last_modified: str | None = None,
@@ -61,7 +62,7 @@ def _set_secret_blocked(event_id: int, secret: str, blocked: bool, now: datetime
 
 def _clean_block(block: str) -> str:
     if not isinstance(block, str) or not _BLOCK_NAME.fullmatch(block) or len(block) > 64:
-        raise Invalid("A block is 'admin' or 'api:' followed by letters, digits, dots or underscores.",
+        raise Invalid(T_("A block is 'admin' or 'api:' followed by letters, digits, dots or underscores."),
                       code="block_invalid", field="block")
     return block
 
@@ -96,7 +97,8 @@ def remove_block(position: OrderPosition, *, actor: Actor, block: str = ADMIN_BL
     position = _locked_position(position, seen_last_modified)
     blocks = list(position.blocked or [])
     if block not in blocks:
-        raise Invalid(f"Ticket {position.positionid} of order {position.order.code} has no block '{block}'.",
+        raise Invalid(T_("Ticket %(positionid)s of order %(code)s has no block '%(block)s'.",
+                         positionid=position.positionid, code=position.order.code, block=block),
                       code="not_blocked", field="block")
     remaining = [b for b in blocks if b != block]
     position.blocked = remaining or None
@@ -114,8 +116,9 @@ def regenerate_position_secret(position: OrderPosition, *, actor: Actor, seen_la
     now = now or utcnow()
     position = _locked_position(position, seen_last_modified)
     if position.canceled:
-        raise Invalid(f"Ticket {position.positionid} of order {position.order.code} is canceled: "
-                      "it has no secret to replace.", code="position_canceled")
+        raise Invalid(T_("Ticket %(positionid)s of order %(code)s is canceled: "
+                         "it has no secret to replace.",
+                         positionid=position.positionid, code=position.order.code), code="position_canceled")
     event_id = position.order.event_id
     old = position.secret
     db.session.add(RevokedSecret(event_id=event_id, position_id=position.id, secret=old))

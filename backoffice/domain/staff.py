@@ -12,10 +12,11 @@ from . import tx
 from .errors import Conflict, Invalid
 from .models import LoginFailure, Organizer, Team, User, utcnow
 from .passwords import hash_password, verify_password
+from .texts import T_
 
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_DELAY = timedelta(minutes=15)
-LOGIN_FAILED = "Email address or password is wrong."
+LOGIN_FAILED = T_("Email address or password is wrong.")
 
 
 class TooManyAttempts(Conflict):
@@ -26,11 +27,12 @@ def create_user(*, email: str, password: str, fullname: str = "") -> User:
     try:
         email = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as e:
-        raise Invalid(f"This email address is not valid: {e}", code="email_invalid", field="email")
+        raise Invalid(T_("This email address is not valid: %(reason)s", reason=str(e)), code="email_invalid",
+                      field="email")
     if len(password) < 8:
-        raise Invalid("The password must have at least 8 characters.", code="password_too_short", field="password")
+        raise Invalid(T_("The password must have at least 8 characters."), code="password_too_short", field="password")
     if db.session.scalar(select(User).where(func.lower(User.email) == email.lower())):
-        raise Invalid("A user with this email address exists already.", code="email_taken", field="email")
+        raise Invalid(T_("A user with this email address exists already."), code="email_taken", field="email")
     user = User(email=email, fullname=fullname, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
@@ -72,8 +74,8 @@ def authenticate(*, email: str, password: str, address: str, threshold: int = 5,
     address = address[:64]
     _lock_login(address, account)
     started = now or utcnow()
-    _ensure_not_throttled(LoginFailure.address == address, "from your address", threshold, started)
-    _ensure_not_throttled(LoginFailure.account == account, "for this account", threshold, started)
+    _ensure_not_throttled(LoginFailure.address == address, T_("from your address"), threshold, started)
+    _ensure_not_throttled(LoginFailure.account == account, T_("for this account"), threshold, started)
     user = db.session.scalar(select(User).where(func.lower(User.email) == account))
     # verify against a dummy hash when the user does not exist, so timing reveals nothing
     ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
@@ -111,14 +113,15 @@ def _ensure_not_throttled(which, whose: str, threshold: int, now: datetime) -> N
     wait = required_delay(len(failures), threshold)
     if failures and failures[0] + wait > now:
         seconds = int((failures[0] + wait - now).total_seconds()) + 1
-        raise TooManyAttempts(f"Too many failed logins {whose}. Try again in {seconds} seconds.",
+        raise TooManyAttempts(T_("Too many failed logins %(whose)s. Try again in %(seconds)s seconds.",
+                                 whose=whose, seconds=seconds),
                               code="login_throttled")
 
 
 def set_password(user: User, password: str) -> None:
     """A new password for a staff user; it ends every session the user has open."""
     if len(password) < 8:
-        raise Invalid("The password must have at least 8 characters.", code="password_too_short", field="password")
+        raise Invalid(T_("The password must have at least 8 characters."), code="password_too_short", field="password")
     user.password_hash = hash_password(password)
     end_sessions(user)
 

@@ -16,6 +16,7 @@ from .audit import Actor
 from .errors import FieldErrors, Invalid
 from .models import Event, Item, OrderFee, OrderPosition, TaxRule
 from .versions import version_of
+from .texts import T_
 
 FIELDS = ("name", "rate", "price_includes_tax")
 MAX_RATE = Decimal("100.00")
@@ -26,7 +27,7 @@ def list_tax_rules(event: Event) -> list[TaxRule]:
 
 
 def get_tax_rule(event: Event, raw_id: Any) -> TaxRule:
-    return product_common.get_in_event(TaxRule, event, raw_id, "tax rule")
+    return product_common.get_in_event(TaxRule, event, raw_id, T_("tax rule"))
 
 
 def current_values(rule: TaxRule) -> dict:
@@ -41,17 +42,17 @@ def clean_values(*, name: Any, rate: Any, price_includes_tax: Any) -> dict:
     errors = FieldErrors()
     values: dict = {}
     with errors.check("name"):
-        values["name"] = product_common.clean_text(name, field="name", label="name", limit=100, required=True)
+        values["name"] = product_common.clean_text(name, field="name", label=T_("name"), limit=100, required=True)
     with errors.check("rate"):
-        parsed = parsing.parse_amount(rate, minimum=Decimal(0), label="rate", field="rate")
+        parsed = parsing.parse_amount(rate, minimum=Decimal(0), label=T_("rate"), field="rate")
         if parsed is None:
-            raise Invalid("Enter the rate in percent, for example 19.00.", code="required", field="rate")
+            raise Invalid(T_("Enter the rate in percent, for example 19.00."), code="required", field="rate")
         if parsed > MAX_RATE:
-            raise Invalid("The rate is a percentage: at most 100.", code="amount_out_of_range", field="rate")
+            raise Invalid(T_("The rate is a percentage: at most 100."), code="amount_out_of_range", field="rate")
         values["rate"] = parsed
     with errors.check("price_includes_tax"):
         values["price_includes_tax"] = product_common.clean_bool(price_includes_tax, field="price_includes_tax",
-                                                          label="prices include the tax")
+                                                          label=T_("prices include the tax"))
     errors.raise_if_any()
     return values
 
@@ -74,7 +75,7 @@ def update_tax_rule(rule: TaxRule, *, actor: Actor, seen: str | None, **fields) 
     event = db.session.get(Event, rule.event_id)
     product_common.lock_event(event)
     db.session.refresh(rule)
-    product_common.check_version(current_values(rule), seen, f"the tax rule '{rule.name}'")
+    product_common.check_version(current_values(rule), seen, T_("the tax rule '%(name)s'", name=rule.name))
     values = clean_values(**fields)
     before = current_values(rule)
     changed = product_common.changes(before, _logged(values))
@@ -103,14 +104,18 @@ def delete_tax_rule(rule: TaxRule, *, actor: Actor) -> None:
     product_common.lock_event(event)
     used = products_using(rule)
     if used:
-        products = "product uses" if used == 1 else "products use"
-        raise Invalid(f"The tax rule '{rule.name}' cannot be deleted: {used} {products} it. "
-                      "Choose another tax rule for them first.", code="tax_rule_in_use")
+        message = (T_("The tax rule '%(name)s' cannot be deleted: %(count)s product uses it. "
+                      "Choose another tax rule for them first.", name=rule.name, count=used) if used == 1 else
+                   T_("The tax rule '%(name)s' cannot be deleted: %(count)s products use it. "
+                      "Choose another tax rule for them first.", name=rule.name, count=used))
+        raise Invalid(message, code="tax_rule_in_use")
     orders = orders_using(rule)
     if orders:
-        noun = "order was" if orders == 1 else "orders were"
-        raise Invalid(f"The tax rule '{rule.name}' cannot be deleted: {orders} {noun} sold with it, "
-                      "and they keep it.", code="tax_rule_in_use")
+        message = (T_("The tax rule '%(name)s' cannot be deleted: %(count)s order was sold with it, "
+                      "and they keep it.", name=rule.name, count=orders) if orders == 1 else
+                   T_("The tax rule '%(name)s' cannot be deleted: %(count)s orders were sold with it, "
+                      "and they keep it.", name=rule.name, count=orders))
+        raise Invalid(message, code="tax_rule_in_use")
     data = {"tax_rule": rule.id, **current_values(rule)}
     db.session.delete(rule)
     db.session.flush()

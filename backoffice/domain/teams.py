@@ -23,6 +23,7 @@ from .audit import Actor
 from .errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from .models import Event, Organizer, Team, User, utcnow
 from .permissions import Permission, has_permission, teams_of, visible_event_ids
+from .texts import T_
 
 #: in the order the forms show them
 PERMISSIONS = (Permission.VIEW_ORDERS, Permission.CHANGE_ORDERS, Permission.VIEW_CUSTOMERS,
@@ -36,10 +37,8 @@ LABELS = {
 EVENT_SCOPED = (Permission.VIEW_ORDERS, Permission.CHANGE_ORDERS, Permission.MANAGE_EVENTS)
 MAX_NAME = 200
 ALL = "all events"
-STALE_TEAM_MESSAGE = ("This team was changed by someone else since you opened the form. Its current "
-                      "settings are listed below; your entries are kept: save again to replace them.")
-LAST_MANAGER_MESSAGE = ("{what}: nobody active would be left who may manage the team. Give another "
-                        "person the permission “manage the team” first.")
+STALE_TEAM_MESSAGE = T_("This team was changed by someone else since you opened the form. Its current "
+                        "settings are listed below; your entries are kept: save again to replace them.")
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -58,7 +57,7 @@ def get_team(organizer: Organizer, team_id: Any) -> Team:
         number = None
     team = db.session.get(Team, number) if number is not None else None
     if team is None or team.organizer_id != organizer.id:
-        raise NotFound("There is no such team.", code="team_not_found")
+        raise NotFound(T_("There is no such team."), code="team_not_found")
     return team
 
 
@@ -70,7 +69,7 @@ def get_member(organizer: Organizer, user_id: Any) -> User:
         number = None
     user = db.session.get(User, number) if number is not None else None
     if user is None or not teams_of(user, organizer):
-        raise NotFound("There is no such person in this organizer's teams.", code="member_not_found")
+        raise NotFound(T_("There is no such person in this organizer's teams."), code="member_not_found")
     return user
 
 
@@ -129,22 +128,25 @@ def ensure_may_give(actor: Actor, organizer: Organizer, after: Grant, before: Gr
             continue
         if after.all_events:
             if not (had and before.all_events) and visible_event_ids(teams, organizer, permission) is not None:
-                raise _refusal(permission, ALL)
+                raise _refusal(permission, T_(ALL))
             continue
         for event in after.events:
             given_before = had and (before.all_events or event in before.events)
             if not given_before and not has_permission(teams, permission, event):
-                raise _refusal(permission, f"the event “{event.name}”")
+                raise _refusal(permission, T_("the event “%(name)s”", name=event.name))
     for event in after.events:
         if event not in before.events and not any(t.all_events or event in t.limit_events for t in teams):
-            raise Forbidden(f"You cannot give access to the event “{event.name}”: you have no access to it yourself.",
+            raise Forbidden(T_("You cannot give access to the event “%(name)s”: you have no access to it yourself.",
+                               name=event.name),
                             code="event_not_held", field="events")
 
 
 def _refusal(permission: Permission, where: str | None = None) -> Forbidden:
-    on = f" for {where}" if where else ""
-    return Forbidden(f"You cannot give the permission “{LABELS[permission]}”{on}: you do not hold it yourself.",
-                     code="permission_not_held", field="permissions")
+    label = T_(LABELS[permission])
+    message = (T_("You cannot give the permission “%(permission)s” for %(where)s: you do not hold it yourself.",
+                  permission=label, where=where) if where else
+               T_("You cannot give the permission “%(permission)s”: you do not hold it yourself.", permission=label))
+    return Forbidden(message, code="permission_not_held", field="permissions")
 
 
 def active_managers(organizer: Organizer, *, without_team: Team | None = None,
@@ -166,7 +168,8 @@ def active_managers(organizer: Organizer, *, without_team: Team | None = None,
 
 def ensure_someone_manages(what: str, organizer: Organizer, **without) -> None:
     if not active_managers(organizer, **without):
-        raise Conflict(LAST_MANAGER_MESSAGE.format(what=what), code="last_manager")
+        raise Conflict(T_("%(what)s: nobody active would be left who may manage the team. Give another "
+                          "person the permission “manage the team” first.", what=what), code="last_manager")
 
 
 def begin(organizer: Organizer) -> None:
@@ -198,7 +201,8 @@ def clean_values(organizer: Organizer, *, name: Any, permissions: Iterable[Any],
             try:
                 chosen.add(Permission(value))
             except ValueError:
-                raise Invalid(f"“{str(value)[:50]}” is not a permission.", code="permission_unknown",
+                raise Invalid(T_("“%(value)s” is not a permission.",
+                                 value=str(value)[:50]), code="permission_unknown",
                               field="permissions")
     events: list[Event] = []
     with errors.check("events"):
@@ -210,12 +214,13 @@ def clean_values(organizer: Organizer, *, name: Any, permissions: Iterable[Any],
 def _clean_name(organizer: Organizer, name: Any, team: Team | None) -> str:
     name = (name if isinstance(name, str) else "").strip()
     if not name:
-        raise Invalid("Enter a name for the team.", code="name_missing", field="name")
+        raise Invalid(T_("Enter a name for the team."), code="name_missing", field="name")
     if len(name) > MAX_NAME:
-        raise Invalid(f"The name is too long: at most {MAX_NAME} characters.", code="name_too_long", field="name")
+        raise Invalid(T_("The name is too long: at most %(max_name)s characters.",
+                         max_name=MAX_NAME), code="name_too_long", field="name")
     same = db.session.scalar(select(Team).where(Team.organizer_id == organizer.id, Team.name == name))
     if same is not None and same is not team:
-        raise Invalid(f"There is a team named “{name}” already.", code="name_taken", field="name")
+        raise Invalid(T_("There is a team named “%(name)s” already.", name=name), code="name_taken", field="name")
     return name
 
 
@@ -223,12 +228,12 @@ def _clean_events(organizer: Organizer, event_ids: Iterable[Any]) -> list[Event]
     events = []
     for raw in event_ids:
         try:
-            number = parsing.parse_id(raw, label="event", field="events")
+            number = parsing.parse_id(raw, label=T_("event"), field="events")
         except Invalid:
             number = None  # not an id at all: the same answer as an id of nothing
         event = db.session.get(Event, number) if number is not None else None
         if event is None or event.organizer_id != organizer.id:
-            raise Invalid("One of the chosen events does not exist (any more) at this organizer.",
+            raise Invalid(T_("One of the chosen events does not exist (any more) at this organizer."),
                           code="event_unknown", field="events")
         if event not in events:
             events.append(event)
@@ -282,7 +287,7 @@ def update_team(team: Team, *, actor: Actor, seen_last_modified: str | None, nam
     before = Grant.of(team)
     ensure_may_give(actor, organizer, _grant(values), before)
     if team.can_manage_team and Permission.MANAGE_TEAM not in values.permissions:
-        ensure_someone_manages(f"The team “{team.name}” cannot lose “manage the team”", organizer,
+        ensure_someone_manages(T_("The team “%(name)s” cannot lose “manage the team”", name=team.name), organizer,
                                manage_team={team.id: False})
     old = {"team": team.name, **_describe(team)}
     team.name = values.name
@@ -302,11 +307,12 @@ def update_team(team: Team, *, actor: Actor, seen_last_modified: str | None, nam
 def delete_team(team: Team, *, actor: Actor, now: datetime | None = None) -> None:
     organizer = team.organizer
     begin(organizer)
-    ensure_someone_manages(f"The team “{team.name}” cannot be deleted", organizer, without_team=team)
+    ensure_someone_manages(T_("The team “%(name)s” cannot be deleted", name=team.name), organizer, without_team=team)
     live = [t for t in team.tokens if t.active]
     if live:
-        raise Conflict(f"The team “{team.name}” still has {len(live)} active API token(s). Revoke them first, "
-                       "so that no integration stops working unnoticed.", code="team_has_tokens")
+        raise Conflict(T_("The team “%(name)s” still has %(count)s active API token(s). Revoke them first, "
+                          "so that no integration stops working unnoticed.",
+                          name=team.name, count=len(live)), code="team_has_tokens")
     from .api_tokens import drop_revoked_tokens
     drop_revoked_tokens(team)
     data = {"team": team.name, **_describe(team), "members": [u.email for u in team.members] or ["none"]}
@@ -322,9 +328,11 @@ def remove_member(team: Team, user: User, *, actor: Actor, now: datetime | None 
     organizer = team.organizer
     begin(organizer)
     if user not in team.members:
-        raise NotFound(f"{user.email} is not a member of the team “{team.name}”.", code="not_a_member")
-    who = "You cannot leave" if actor.user is user else f"{user.email} cannot be removed from"
-    ensure_someone_manages(f"{who} the team “{team.name}”", organizer, without_member=(team, user))
+        raise NotFound(T_("%(email)s is not a member of the team “%(name)s”.",
+                          email=user.email, name=team.name), code="not_a_member")
+    who = (T_("You cannot leave the team “%(name)s”", name=team.name) if actor.user is user else
+           T_("%(email)s cannot be removed from the team “%(name)s”", email=user.email, name=team.name))
+    ensure_someone_manages(who, organizer, without_member=(team, user))
     team.members.remove(user)
     audit.log(actor, organizer, "organizer.member_removed", data={"team": team.name, "email": user.email}, now=now)
 
@@ -337,17 +345,19 @@ def set_user_active(organizer: Organizer, user: User, *, active: bool, actor: Ac
     if user.is_active_user == active:
         return False
     if actor.user is user:
-        raise Invalid("You cannot deactivate your own account.", code="deactivate_self")
+        raise Invalid(T_("You cannot deactivate your own account."), code="deactivate_self")
     others = [t for t in user.teams if t.organizer_id != organizer.id]
     if others:
-        raise Forbidden(f"{user.email} also works for other organizers, so their account cannot be "
-                        f"{'deactivated' if not active else 'reactivated'} here. Remove them from this "
-                        "organizer's teams instead.", code="member_elsewhere")
+        message = (T_("%(email)s also works for other organizers, so their account cannot be deactivated here. "
+                      "Remove them from this organizer's teams instead.", email=user.email) if not active else
+                   T_("%(email)s also works for other organizers, so their account cannot be reactivated here. "
+                      "Remove them from this organizer's teams instead.", email=user.email))
+        raise Forbidden(message, code="member_elsewhere")
     if active:
         for team in teams_of(user, organizer):
             ensure_may_give(actor, organizer, Grant.of(team))
     else:
-        ensure_someone_manages(f"{user.email} cannot be deactivated", organizer, without_user=user)
+        ensure_someone_manages(T_("%(email)s cannot be deactivated", email=user.email), organizer, without_user=user)
         user.password_token_hash = None
         user.password_token_expires = None
         end_sessions(user)

@@ -1,7 +1,8 @@
 """Ticket PDFs: one A4 page per ticket with what the door and the attendee need to read, and
 the ticket's secret as a QR code (what scanners read).
 
-Which tickets go in is decided by domain/tickets.py; this module only draws them.
+Which tickets go in is decided by domain/tickets.py; this module only draws them. A ticket speaks
+the order's language (i18n.language_of, as the order's mails do): its words, dates and price.
 """
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import segno
-from babel.numbers import format_currency
+from babel.dates import format_datetime
+from flask_babel import gettext
 from fpdf import FPDF
 
+from .. import i18n
 from .models import Order, OrderPosition
 from .pdf_fonts import printable, use_font
 
@@ -28,16 +31,19 @@ def render_order(order: Order, positions: list[OrderPosition] | None = None) -> 
     from .tickets import downloadable_positions
     if positions is None:
         positions = downloadable_positions(order, staff=True)
-    pdf, family = _document(f"Tickets for order {order.code}")
-    for position in positions:
-        _page(pdf, family, position)
-    return bytes(pdf.output())
+    with i18n.language(i18n.language_of(order)):
+        pdf, family = _document(gettext("Tickets for order %(code)s", code=order.code))
+        for position in positions:
+            _page(pdf, family, position)
+        return bytes(pdf.output())
 
 
 def render_position(position: OrderPosition) -> bytes:
-    pdf, family = _document(f"Ticket {position.positionid} of order {position.order.code}")
-    _page(pdf, family, position)
-    return bytes(pdf.output())
+    with i18n.language(i18n.language_of(position.order)):
+        pdf, family = _document(gettext("Ticket %(number)s of order %(code)s", number=position.positionid,
+                                        code=position.order.code))
+        _page(pdf, family, position)
+        return bytes(pdf.output())
 
 
 def filename(order: Order, position: OrderPosition | None = None) -> str:
@@ -58,37 +64,64 @@ def _document(title: str) -> tuple[FPDF, str]:
     return pdf, family
 
 
-def _page(pdf: FPDF, family: str, position: OrderPosition) -> None:
+def ticket_values(position: OrderPosition) -> dict[str, str | int]:
+    """What ticket `position` prints, in the current language: the page is drawn from these
+    values alone, and the API sends them as the position's `pdf_data`."""
     order = position.order
     event = order.event
+    return {
+        "organizer": event.organizer.name,
+        "event_name": event.name,
+        "event_date": _when(position),
+        "event_location": event.location or "",
+        "itemvar": position.item.name + (f" – {position.variation.value}" if position.variation else ""),
+        "attendee_name": position.attendee_name or "",
+        "attendee_company": position.company or "",
+        "seat": _seat(position) if position.seat is not None else "",
+        "order": order.code,
+        "positionid": position.positionid,
+        "price": i18n.money(position.price, event.currency),
+        "secret": position.secret,
+    }
+
+
+def pdf_data(position: OrderPosition) -> dict[str, str | int]:
+    """ticket_values in the language the ticket is printed in (the order's)."""
+    with i18n.language(i18n.language_of(position.order)):
+        return ticket_values(position)
+
+
+def _page(pdf: FPDF, family: str, position: OrderPosition) -> None:
+    values = ticket_values(position)
     pdf.add_page()
     top = pdf.get_y()
-    pdf.image(io.BytesIO(qr_png(position.secret)), x=pdf.w - PAGE_MARGIN - QR_SIZE, y=top, w=QR_SIZE, h=QR_SIZE)
+    pdf.image(io.BytesIO(qr_png(str(values["secret"]))), x=pdf.w - PAGE_MARGIN - QR_SIZE, y=top, w=QR_SIZE,
+              h=QR_SIZE)
 
     def write(text: str, size: float, style: str = "", height: float | None = None) -> None:
         pdf.set_font(family, style, size)
         pdf.multi_cell(TEXT_WIDTH, height or size * 0.5, printable(text, family), align="L",
                        new_x="LMARGIN", new_y="NEXT")
 
-    write(event.organizer.name, 10)
+    write(str(values["organizer"]), 10)
     pdf.ln(2)
-    write(event.name, 20, "B", 9)
+    write(str(values["event_name"]), 20, "B", 9)
     pdf.ln(2)
-    write(_when(position), 11)
-    if event.location:
-        write(event.location, 11)
+    write(str(values["event_date"]), 11)
+    if values["event_location"]:
+        write(str(values["event_location"]), 11)
     pdf.set_y(max(pdf.get_y() + 6, top + QR_SIZE + 6))
 
-    product = position.item.name + (f" – {position.variation.value}" if position.variation else "")
-    rows = [("Ticket", product), ("Attendee", position.attendee_name or "")]
-    if position.company:
-        rows.append(("Company", position.company))
-    if position.seat is not None:
-        rows.append(("Seat", _seat(position)))
-    rows += [("Order", f"{order.code}, ticket {position.positionid}"),
-             ("Price", format_currency(position.price, event.currency, locale="en_US"))]
+    rows = [(gettext("Ticket"), values["itemvar"]), (gettext("Attendee"), values["attendee_name"])]
+    if values["attendee_company"]:
+        rows.append((gettext("Company"), values["attendee_company"]))
+    if values["seat"]:
+        rows.append((gettext("Seat"), values["seat"]))
+    rows += [(gettext("Order"), gettext("%(code)s, ticket %(number)s", code=values["order"],
+                                        number=values["positionid"])),
+             (gettext("Price"), values["price"])]
     for label, value in rows:
-        _row(pdf, family, label, value)
+        _row(pdf, family, label, str(value))
 
 
 def _row(pdf: FPDF, family: str, label: str, value: str) -> None:
@@ -108,20 +141,33 @@ def _when(position: OrderPosition) -> str:
     source = position.subevent if position.subevent is not None else event
     zone = ZoneInfo(event.timezone)
     start: datetime = source.date_from.astimezone(zone)
-    text = start.strftime("%A, %d %B %Y, %H:%M")
+    text = _moment(start, DAY_PATTERNS)
     if source.date_to is not None:
         end = source.date_to.astimezone(zone)
-        text += end.strftime(" – %H:%M") if end.date() == start.date() else end.strftime(" – %d %B %Y, %H:%M")
+        text += " – " + (_moment(end, TIME_PATTERNS) if end.date() == start.date() else _moment(end, DATE_PATTERNS))
     text += f" ({event.timezone})"
     if position.subevent is not None:
         text = f"{position.subevent.name}: {text}"
     return text
 
 
+#: how a ticket writes its date (Babel patterns): the start with its weekday, the end without
+DAY_PATTERNS = {"en": "EEEE, dd MMMM yyyy, HH:mm", "de": "EEEE, d. MMMM yyyy, HH:mm"}
+DATE_PATTERNS = {"en": "dd MMMM yyyy, HH:mm", "de": "d. MMMM yyyy, HH:mm"}
+TIME_PATTERNS = {"en": "HH:mm", "de": "HH:mm"}
+
+
+def _moment(moment: datetime, patterns: dict[str, str]) -> str:
+    language = i18n.current() or i18n.DEFAULT
+    return format_datetime(moment, patterns.get(language, patterns[i18n.DEFAULT]), tzinfo=moment.tzinfo,
+                           locale=language)
+
+
 def _seat(position: OrderPosition) -> str:
     seat = position.seat
-    parts = [seat.zone_name, f"Row {seat.row_label or seat.row_name}" if seat.row_name else "",
-             f"Seat {seat.seat_label or seat.seat_number}" if seat.seat_number else ""]
+    parts = [seat.zone_name,
+             gettext("Row %(row)s", row=seat.row_label or seat.row_name) if seat.row_name else "",
+             gettext("Seat %(seat)s", seat=seat.seat_label or seat.seat_number) if seat.seat_number else ""]
     detail = ", ".join(p for p in parts if p)
     return f"{seat.name} ({detail})" if detail and detail != seat.name else seat.name
 

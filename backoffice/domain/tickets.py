@@ -25,6 +25,7 @@ from . import audit, orders, positions
 from .audit import Actor
 from .errors import Forbidden, Invalid, NotFound
 from .models import Event, Order, OrderPosition, OrderStatus, Organizer
+from .texts import T_
 
 PDF = "pdf"
 #: the ticket outputs (003's `output`): their name and the file type they produce
@@ -37,7 +38,8 @@ def ensure_output(output: str) -> str:
     """The output's name; NotFound for outputs that do not exist (003: 404)."""
     if output not in OUTPUTS:
         shown = (output or "")[:40]
-        raise NotFound(f"There is no ticket output '{shown}'. Available: {', '.join(OUTPUTS)}.",
+        raise NotFound(T_("There is no ticket output '%(shown)s'. Available: %(outputs)s.",
+                          shown=shown, outputs=', '.join(OUTPUTS)),
                        code="output_not_found")
     return output
 
@@ -46,21 +48,23 @@ def order_refusal(order: Order, *, staff: bool = False) -> str | None:
     """Why no ticket of `order` may be downloaded now, or None when its tickets may be."""
     label, _style = orders.status_label(order)
     if order.status == OrderStatus.CANCELED or orders.canceled_with_fee(order):
-        return f"Order {order.code} is {label}: its tickets are no longer valid."
+        return T_("Order %(code)s is %(status)s: its tickets are no longer valid.", code=order.code, status=T_(label))
     if staff:
         return None
     event = order.event
     if not event.ticket_download:
-        return f"Tickets for {event.name} cannot be downloaded yet. The organizer will tell you when they can."
+        return T_("Tickets for %(name)s cannot be downloaded yet. The organizer will tell you when they can.",
+                  name=event.name)
     if order.status == OrderStatus.PAID:
         return None
     if order.status == OrderStatus.EXPIRED:
-        return f"Order {order.code} expired without payment: its tickets cannot be downloaded."
+        return T_("Order %(code)s expired without payment: its tickets cannot be downloaded.", code=order.code)
     if order.require_approval:
-        return (f"Order {order.code} is waiting for the organizer's approval: tickets can be downloaded "
-                "once it is approved.")
+        return (T_("Order %(code)s is waiting for the organizer's approval: tickets can be downloaded "
+                   "once it is approved.", code=order.code))
     if not event.ticket_download_pending:
-        return f"Order {order.code} is not paid yet: tickets can be downloaded once the payment has arrived."
+        return T_("Order %(code)s is not paid yet: tickets can be downloaded once the payment has arrived.",
+                  code=order.code)
     return None
 
 
@@ -73,18 +77,21 @@ def position_refusal(position: OrderPosition, *, staff: bool = False) -> str | N
 
 
 def _ticket_refusal(position: OrderPosition, *, staff: bool) -> str | None:
-    name = f"Ticket {position.positionid}"
+    number = position.positionid
     if position.canceled:
-        return f"{name} was canceled: it is no longer valid."
+        return T_("Ticket %(number)s was canceled: it is no longer valid.", number=number)
     if position.addon_to_id is not None:
         parent = position.addon_to.positionid if position.addon_to is not None else None
-        to = f" to ticket {parent}" if parent is not None else ""
-        return (f"{name} ({position.item.name}) is an add-on{to}: it comes with that ticket and has no "
-                "ticket of its own.")
+        if parent is not None:
+            return T_("Ticket %(number)s (%(item)s) is an add-on to ticket %(parent)s: it comes with that ticket "
+                      "and has no ticket of its own.", number=number, item=position.item.name, parent=parent)
+        return T_("Ticket %(number)s (%(item)s) is an add-on: it comes with that ticket and has no "
+                  "ticket of its own.", number=number, item=position.item.name)
     if not position.item.admission:
-        return f"{name} ({position.item.name}) does not admit anyone, so it has no ticket to download."
+        return T_("Ticket %(number)s (%(item)s) does not admit anyone, so it has no ticket to download.",
+                  number=number, item=position.item.name)
     if position.blocked and not staff:
-        return f"{name} is blocked. Please contact the organizer."
+        return T_("Ticket %(number)s is blocked. Please contact the organizer.", number=number)
     return None
 
 
@@ -109,8 +116,9 @@ def ensure_order_downloadable(order: Order, *, staff: bool = False) -> list[Orde
     tickets = downloadable_positions(order, staff=staff)
     if not tickets:
         reasons = [_ticket_refusal(p, staff=staff) for p in order.all_positions]
-        detail = f" {reasons[0]}" if len(reasons) == 1 else ""
-        raise Forbidden(f"Order {order.code} has no ticket to download.{detail}", code="download_unavailable")
+        message = (T_("Order %(code)s has no ticket to download. %(reason)s", code=order.code, reason=reasons[0])
+                   if len(reasons) == 1 else T_("Order %(code)s has no ticket to download.", code=order.code))
+        raise Forbidden(message, code="download_unavailable")
     return tickets
 
 
@@ -146,14 +154,14 @@ def find_order_by_link(organizer: str, event: str, code: str, secret: str) -> Or
     exactly, the same for every part, so the answer reveals nothing about which part was wrong."""
     order = _order_at(organizer, event, code)
     if order is None or not hmac.compare_digest(order.secret.encode(), secret.encode()):
-        raise NotFound("There is no such order.", code="order_not_found")
+        raise NotFound(T_("There is no such order."), code="order_not_found")
     return order
 
 
 def find_attendee_ticket(organizer: str, event: str, code: str, positionid: str, secret: str) -> OrderPosition:
     """The ticket behind an attendee's ticket link (its own secret); NotFound, alike for every
     part, when anything does not match exactly."""
-    missing = NotFound("There is no such ticket.", code="ticket_not_found")
+    missing = NotFound(T_("There is no such ticket."), code="ticket_not_found")
     order = _order_at(organizer, event, code)
     if order is None:
         raise missing
@@ -173,15 +181,17 @@ def resend_ticket_link(position: OrderPosition, *, actor: Actor) -> OrderPositio
     or the attendee could not download it now (they would only find the refusal)."""
     from ..mail import queue_mail
     order = position.order
-    name = f"Ticket {position.positionid}"
+    number = position.positionid
     if position.canceled:
-        raise Invalid(f"{name} was canceled: there is nothing to send.", code="position_canceled")
+        raise Invalid(T_("Ticket %(number)s was canceled: there is nothing to send.", number=number),
+                      code="position_canceled")
     if not position.attendee_email:
-        raise Invalid(f"{name} has no attendee email address. Add one with 'Edit attendee' first.",
-                      code="no_attendee_email")
+        raise Invalid(T_("Ticket %(number)s has no attendee email address. Add one with 'Edit attendee' first.",
+                         number=number), code="no_attendee_email")
     reason = position_refusal(position)
     if reason is not None:
-        raise Invalid(f"{name} cannot be sent to its attendee now: {reason}", code="download_unavailable")
+        raise Invalid(T_("Ticket %(number)s cannot be sent to its attendee now: %(reason)s", number=number,
+                         reason=reason), code="download_unavailable")
     queue_mail(to=position.attendee_email, template="ticket_link", organizer_id=order.event.organizer_id, obj=order,
                context=dict(order=order, event=order.event, position=position, url=attendee_ticket_url(position)))
     audit.log(actor, order, "position.ticket_link_sent", data={"position": position.positionid,

@@ -13,6 +13,7 @@ from wtforms import PasswordField
 from ..domain import customer_fields, customers
 from ..domain.errors import DomainError, NotFound
 from ..domain.models import Organizer
+from ..domain.texts import T_
 from ..extensions import db
 
 bp = Blueprint("public_account", __name__)
@@ -57,7 +58,7 @@ def password_link_view(org, token: str, *, find, save, holder_name: str, form_te
     error = None
     if form.validate_on_submit():
         if form.password.data != form.repeat.data:
-            error = "The two passwords are not the same."
+            error = T_("The two passwords are not the same.")
         else:
             try:
                 save(organizer=org, token=token, password=form.password.data)

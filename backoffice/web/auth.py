@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -13,11 +14,13 @@ from ..domain import staff
 from ..domain.errors import DomainError
 from ..domain.models import User
 from ..extensions import db, login_manager
+from ..i18n import N_
 
 bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in to see this page."
+# flashed as it is; the message region translates it
+login_manager.login_message = N_("Please log in to see this page.")
 login_manager.login_message_category = "info"
 
 
@@ -76,5 +79,5 @@ def logout():
     staff.end_sessions(current_user._get_current_object())
     db.session.commit()
     logout_user()
-    flash("You are logged out.", "info")
+    flash(gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"))

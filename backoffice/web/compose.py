@@ -10,13 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from markupsafe import Markup
 
 from ..domain import audit, compose, customers
 from ..domain.errors import DomainError, NotFound
 from ..domain.models import Customer, Order
 from ..domain.permissions import Permission
+from ..domain.texts import T_
 from ..extensions import db
+from ..i18n import translated
 from .access import can, current_actor, require
 from .errors import is_htmx
 from .orders.detail import get_or_404
@@ -49,13 +52,14 @@ class Target:
 def _order_target(order: Order) -> Target:
     args = dict(organizer=order.event.organizer.slug, event=order.event.slug, code=order.code)
     return Target(compose.ORDER, order, url_for("compose.order_email", **args),
-                  url_for("orders.detail", **args), f"Order {order.code}")
+                  url_for("orders.detail", **args), gettext("Order %(code)s", code=order.code))
 
 
 def _customer_target(customer: Customer) -> Target:
     args = dict(organizer=customer.organizer.slug, identifier=customer.identifier)
     return Target(compose.CUSTOMER, customer, url_for("compose.customer_email", **args),
-                  url_for("customers.detail", **args), f"Customer {customer.name or customer.identifier}")
+                  url_for("customers.detail", **args),
+                  gettext("Customer %(name)s", name=customer.name or customer.identifier))
 
 
 @bp.app_template_global()
@@ -146,11 +150,11 @@ def _send(target: Target, form: dict):
         if is_htmx():
             return _box(target, compose_open=True, **refused), 422
         return _page(target, status=422, **refused)
-    notice = f"Email “{mail.subject}” queued for {mail.to}."
+    notice = T_("Email “%(subject)s” queued for %(to)s.", subject=mail.subject, to=mail.to)
     if is_htmx():
         response = Markup(_box(target, compose_notice=notice, compose_mail=mail) + _refreshed_regions(target))
     else:
-        flash(notice, "success")
+        flash(translated(notice), "success")
         response = redirect(target.back_url, 303)
     # the last database work of the request: delivery starts in another thread after the commit
     db.session.commit()

@@ -3,6 +3,7 @@ formats, uniqueness) are checked once, in backoffice.domain.customers, and its e
 next to the field they concern."""
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField,
                      TextAreaField)
@@ -12,30 +13,33 @@ from wtforms.widgets import DateInput
 from ..domain import contact
 from ..domain.models import Customer, Organizer
 from ..domain.names import scheme_fields
+from ..domain.texts import T_
+from ..i18n import N_, translated
 
-CONSENT_CHOICES = [SelectChoice("", "not asked"), SelectChoice("in", "opted in"), SelectChoice("out", "opted out")]
+CONSENT_CHOICES = [SelectChoice("", N_("not asked")), SelectChoice("in", N_("opted in")),
+                   SelectChoice("out", N_("opted out"))]
 CONSENT_VALUES = {"": None, "in": True, "out": False}
 
 
 class CustomerForm(FlaskForm):
-    email = EmailField("Email")
-    phone = StringField("Phone")
+    email = EmailField(N_("Email"))
+    phone = StringField(N_("Phone"))
     # the domain checks the value and explains a wrong one in its own words
-    locale = SelectField("Language", validate_choice=False)
-    company = StringField("Company")
-    street = StringField("Street")
-    address_line2 = StringField("Address line 2")
-    zipcode = StringField("Postal code")
-    city = StringField("City")
-    state = StringField("State")
+    locale = SelectField(N_("Language"), validate_choice=False)
+    company = StringField(N_("Company"))
+    street = StringField(N_("Street"))
+    address_line2 = StringField(N_("Address line 2"))
+    zipcode = StringField(N_("Postal code"))
+    city = StringField(N_("City"))
+    state = StringField(N_("State"))
     # the domain checks the code; the select offers every country by name
-    country = SelectField("Country", validate_choice=False)
+    country = SelectField(N_("Country"), validate_choice=False)
     # read as text and checked by the domain, so a bad date is reported with the other mistakes
-    date_of_birth = StringField("Date of birth", widget=DateInput())
-    external_identifier = StringField("External identifier")
-    notes = TextAreaField("Notes", description="Internal; the customer never sees them")
-    is_verified = BooleanField("Email address verified")
-    marketing_consent = SelectField("Marketing consent", choices=CONSENT_CHOICES, validate_choice=False)
+    date_of_birth = StringField(N_("Date of birth"), widget=DateInput())
+    external_identifier = StringField(N_("External identifier"))
+    notes = TextAreaField(N_("Notes"), description=N_("Internal; the customer never sees them"))
+    is_verified = BooleanField(N_("Email address verified"))
+    marketing_consent = SelectField(N_("Marketing consent"), choices=CONSENT_CHOICES, validate_choice=False)
 
     #: form field name -> customer field name; the name parts are added per scheme
     DOMAIN_FIELDS = ("email", "phone", "locale", "company", "street", "address_line2", "zipcode", "city",
@@ -83,11 +87,11 @@ def _same(a, b) -> bool:
 
 def _shown(field, value) -> str:
     if value in (None, ""):
-        return "(empty)"
+        return gettext("(empty)")
     if field.type == "BooleanField":
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if field.type == "SelectField":
-        return next((c.label for c in field.choices if c.value == value), str(value))
+        return next((translated(c.label) for c in field.choices if c.value == value), str(value))
     return str(value)
 
 
@@ -97,9 +101,9 @@ class EditCustomerForm(CustomerForm):
 
 
 class CreateCustomerForm(CustomerForm):
-    password = PasswordField("Password", description="Optional. Stored hashed and never shown again.")
-    tags = StringField("Tags", description="Separated by commas")
-    send_email = BooleanField("Send an activation email with a link to set a password")
+    password = PasswordField(N_("Password"), description=N_("Optional. Stored hashed and never shown again."))
+    tags = StringField(N_("Tags"), description=N_("Separated by commas"))
+    send_email = BooleanField(N_("Send an activation email with a link to set a password"))
 
     DOMAIN_FIELDS = tuple(f for f in CustomerForm.DOMAIN_FIELDS if f != "is_verified")
 
@@ -131,8 +135,8 @@ def _country_choices(current: str | None) -> list[SelectChoice]:
 def _phone_hint(organizer: Organizer) -> str:
     region = contact.default_region(organizer)
     if region is None:
-        return "International format, e.g. +49 30 1234567"
-    return f"With the country code (+…), or as a number in {contact.country_name(region)}"
+        return T_("International format, e.g. +49 30 1234567")
+    return T_("With the country code (+…), or as a number in %(country)s", country=contact.country_name(region))
 
 
 def customer_form(organizer: Organizer, customer: Customer | None = None) -> CustomerForm:
@@ -147,5 +151,6 @@ def customer_form(organizer: Organizer, customer: Customer | None = None) -> Cus
     form = form_class(data=data)
     form.locale.choices = [SelectChoice(code, code) for code in (organizer.locales or ["en"])]
     form.country.choices = _country_choices(form.country.data)
+    form.marketing_consent.choices = [SelectChoice(c.value, translated(c.label)) for c in CONSENT_CHOICES]
     form.phone.description = _phone_hint(organizer)
     return form

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request,
                    url_for)
+from flask_babel import gettext
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
@@ -20,7 +21,9 @@ from ..domain.errors import DomainError, NotFound
 from ..domain.models import Customer
 from ..domain.names import scheme_fields
 from ..domain.permissions import Permission, visible_event_ids
+from ..domain.texts import T_
 from ..extensions import db
+from ..i18n import N_, month_names, translated
 from .access import can, current_actor, require
 from .csv_export import csv_response
 from .customer_forms import customer_form
@@ -30,14 +33,13 @@ from .templating import url_with
 
 bp = Blueprint("customers", __name__)
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December"]
-CONSENT_LABELS = {"in": "opted in", "out": "opted out", "unknown": "not asked"}
+CONSENT_LABELS = {"in": N_("opted in"), "out": N_("opted out"), "unknown": N_("not asked")}
 FILTER_LABELS = {
-    "query": "Search", "email": "Email", "active": "Active", "verified": "Verified", "anonymized": "Anonymized",
-    "joined_from": "Joined from", "joined_to": "Joined until", "modified_from": "Changed from",
-    "modified_to": "Changed until", "booking_date_from": "Ordered from", "booking_date_to": "Ordered until",
-    "consent": "Marketing", "consent_from": "Consent from", "consent_to": "Consent until",
+    "query": N_("Search"), "email": N_("Email"), "active": N_("Active"), "verified": N_("Verified"),
+    "anonymized": N_("Anonymized"), "joined_from": N_("Joined from"), "joined_to": N_("Joined until"),
+    "modified_from": N_("Changed from"), "modified_to": N_("Changed until"), "booking_date_from": N_("Ordered from"),
+    "booking_date_to": N_("Ordered until"), "consent": N_("Marketing"), "consent_from": N_("Consent from"),
+    "consent_to": N_("Consent until"),
 }
 
 
@@ -82,16 +84,17 @@ def _chips(f: queries.CustomerFilters) -> list[tuple[str, str]]:
         url_name = queries.URL_NAMES[name]
         if name == "tags":
             for tag in value:
-                chips.append((f"Tag: {tag}", url_with(tag=[t for t in value if t != tag] or None)))
+                chips.append((gettext("Tag: %(tag)s", tag=tag), url_with(tag=[t for t in value if t != tag] or None)))
             continue
         if name == "dob_months":
-            label = "Born in " + ", ".join(MONTHS[m - 1] for m in value)
+            months = month_names()
+            label = gettext("Born in %(months)s", months=", ".join(months[m - 1] for m in value))
         elif name == "consent":
-            label = f"Marketing: {CONSENT_LABELS[value]}"
+            label = f"{translated(FILTER_LABELS[name])}: {translated(CONSENT_LABELS[value])}"
         elif isinstance(value, bool):
-            label = f"{FILTER_LABELS[name]}: {'yes' if value else 'no'}"
+            label = f"{translated(FILTER_LABELS[name])}: {gettext('yes') if value else gettext('no')}"
         else:
-            label = f"{FILTER_LABELS[name]}: {value}"
+            label = f"{translated(FILTER_LABELS[name])}: {value}"
         chips.append((label, url_with(**{url_name: None})))
     return chips
 
@@ -103,7 +106,7 @@ def _list_context(organizer) -> dict:
     suggestions = (search_index.suggest_names(Customer, filters.query, Customer.organizer_id == organizer.id)
                    if filters.query and not page.total else [])
     return dict(filters=filters, page=page, notices=args.notices, chips=_chips(filters), suggestions=suggestions,
-                all_tags=customers.organizer_tags(organizer), months=MONTHS,
+                all_tags=customers.organizer_tags(organizer), months=month_names(),
                 sort_given="sort" in request.args, export_url=_export_url(organizer))
 
 
@@ -196,8 +199,10 @@ def create(organizer):
             db.session.rollback()
             error = _apply_error(form, e)
         else:
-            note = f" An activation email was sent to {customer.email}." if form.send_email.data else ""
-            flash(f"Customer {customer.identifier} created.{note}", "success")
+            message = gettext("Customer %(identifier)s created.", identifier=customer.identifier)
+            if form.send_email.data:
+                message += " " + gettext("An activation email was sent to %(email)s.", email=customer.email)
+            flash(message, "success")
             response = redirect(url_for(".detail", organizer=organizer.slug, identifier=customer.identifier), 303)
             _commit()
             return response
@@ -245,12 +250,12 @@ def _panel(template: str, customer: Customer, *, status: int = 200, also: tuple[
 
 def _done(customer: Customer, message: str):
     """After a plain (non-htmx) post: back to the detail page with the message."""
-    flash(message, "success")
+    flash(translated(message), "success")
     return redirect(url_for(".detail", organizer=customer.organizer.slug, identifier=customer.identifier), 303)
 
 
 def _refused(customer: Customer, e: DomainError):
-    flash(e.message, "danger")
+    flash(translated(e.message), "danger")
     return redirect(url_for(".detail", organizer=customer.organizer.slug, identifier=customer.identifier), 303)
 
 
@@ -288,7 +293,7 @@ def _commit() -> None:
 def edit(organizer, identifier):
     customer = _customer_or_404(organizer, identifier)
     if customer.is_anonymized:
-        flash("This customer was anonymized; there is nothing to edit.", "info")
+        flash(gettext("This customer was anonymized; there is nothing to edit."), "info")
         return redirect(url_for(".detail", organizer=organizer.slug, identifier=identifier), 303)
     form = customer_form(organizer, customer)
     if is_htmx():
@@ -322,8 +327,9 @@ def save(organizer, identifier):
             stale = e.code == "stale"
             error = _apply_error(form, e)
         else:
-            message = ("Saved: " + ", ".join(customer_fields.LABELS.get(k, k) for k in changed) + "."
-                       if changed else "Nothing was changed.")
+            message = (T_("Saved: %(fields)s.", fields=", ".join(translated(customer_fields.LABELS.get(k, k))
+                                                                 for k in changed))
+                       if changed else T_("Nothing was changed."))
             response = (_done(customer, message) if not is_htmx()
                         else _panel("customers/_profile.html", customer, notice=message))
             _commit()
@@ -349,11 +355,14 @@ def set_active(organizer, identifier):
         return customers.set_active(customer, active=active, actor=current_actor())
 
     def success(changed):
+        if not changed and active:
+            return T_("The account was already active.")
         if not changed:
-            return "The account was already " + ("active." if active else "blocked.")
+            return T_("The account was already blocked.")
         if active:
-            return "Account activated."
-        return "Account blocked: the customer can no longer log in, and a password link sent earlier no longer works."
+            return T_("Account activated.")
+        return T_("Account blocked: the customer can no longer log in, and a password link sent earlier no longer "
+                  "works.")
     # the account panel changes too: no password link for a blocked account
     return _action(organizer, identifier, "customers/_header.html", change, success,
                    also=("customers/_account.html",))
@@ -364,7 +373,8 @@ def set_active(organizer, identifier):
 def add_tag(organizer, identifier):
     def change(customer):
         return customers.add_tag(customer, tag=request.form.get("tag", ""), actor=current_actor())
-    return _action(organizer, identifier, "customers/_tags.html", change, lambda tag: f"Tag “{tag}” added.",
+    return _action(organizer, identifier, "customers/_tags.html", change,
+                   lambda tag: T_("Tag “%(tag)s” added.", tag=tag),
                    all_tags=customers.organizer_tags(organizer), typed=request.form.get("tag", "")[:200])
 
 
@@ -375,7 +385,7 @@ def remove_tag(organizer, identifier):
 
     def change(customer):
         customers.remove_tag(customer, tag=tag, actor=current_actor())
-    return _action(organizer, identifier, "customers/_tags.html", change, f"Tag “{tag}” removed.",
+    return _action(organizer, identifier, "customers/_tags.html", change, T_("Tag “%(tag)s” removed.", tag=tag),
                    all_tags=customers.organizer_tags(organizer))
 
 
@@ -386,7 +396,8 @@ def send_password_link(organizer, identifier):
         customers.send_password_link(customer, actor=current_actor())
         return customer.email
     return _action(organizer, identifier, "customers/_account.html", change,
-                   lambda email: f"A link to set a password was sent to {email}. Older links no longer work.")
+                   lambda email: T_("A link to set a password was sent to %(email)s. Older links no longer work.",
+                                    email=email))
 
 
 @bp.get("/<organizer>/customers/<identifier>/anonymize")
@@ -414,8 +425,8 @@ def anonymize(organizer, identifier):
         customer = _customer_or_404(organizer, identifier)
         html = render_template("customers/_anonymize.html", customer=customer, may_change=True, error=e.message)
         return html, 422, {"HX-Retarget": "#customer-anonymize", "HX-Reswap": "outerHTML"}
-    message = ("Customer anonymized: personal data erased, orders detached." if changed
-               else "This customer was already anonymized; nothing was changed.")
+    message = (T_("Customer anonymized: personal data erased, orders detached.") if changed
+               else T_("This customer was already anonymized; nothing was changed."))
     if not is_htmx():
         response = _done(customer, message)
     else:

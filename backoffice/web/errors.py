@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFError
 from ..domain.errors import DomainError
 from ..domain.parsing import contains_nul
 from ..extensions import db
+from ..i18n import N_, translated
 
 
 def is_htmx() -> bool:
@@ -29,8 +30,8 @@ def message_fragment(message: str, category: str = "danger", status: int = 422):
     return html, status, {"HX-Retarget": "#messages", "HX-Reswap": "afterbegin"}
 
 
-NUL_MESSAGE = ("What you sent contains a NUL character (\\0), which no field accepts. "
-               "Remove it (it usually comes from copying out of another program) and try again.")
+NUL_MESSAGE = N_("What you sent contains a NUL character (\\0), which no field accepts. "
+                 "Remove it (it usually comes from copying out of another program) and try again.")
 
 
 def request_contains_nul() -> bool:
@@ -52,7 +53,7 @@ def refuse_nul():
         return None
     if is_htmx():
         return message_fragment(NUL_MESSAGE, status=400)
-    return render_template("error.html", status=400, title="Invalid characters", message=NUL_MESSAGE), 400
+    return render_template("error.html", status=400, title=N_("Invalid characters"), message=NUL_MESSAGE), 400
 
 
 def init_app(app) -> None:
@@ -63,16 +64,16 @@ def init_app(app) -> None:
         db.session.rollback()
         if is_htmx():
             return message_fragment(e.message)
-        flash(e.message, "danger")
+        flash(translated(e.message), "danger")
         return redirect(request.referrer or url_for("main.index"), 303)
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
         db.session.rollback()
-        message = "The form was sent without a valid security token. Reload the page and try again."
+        message = N_("The form was sent without a valid security token. Reload the page and try again.")
         if is_htmx():
             return message_fragment(message, status=400)
-        return render_template("error.html", status=400, title="Form expired", message=message), 400
+        return render_template("error.html", status=400, title=N_("Form expired"), message=message), 400
 
     def page(status: int, title: str, message: str):
         def handler(e):
@@ -82,9 +83,11 @@ def init_app(app) -> None:
             return render_template("error.html", status=status, title=title, message=message), status
         return handler
 
-    app.register_error_handler(403, page(403, "Not allowed", "You do not have permission to do this."))
-    app.register_error_handler(404, page(404, "Not found", "There is nothing at this address, or you may not see it."))
-    app.register_error_handler(405, page(405, "Not allowed", "This address does not accept this kind of request."))
-    app.register_error_handler(413, page(413, "Too large", "What you sent is too large."))
-    app.register_error_handler(500, page(500, "Something went wrong",
-                                         "The error was logged. Nothing was changed; try again."))
+    app.register_error_handler(403, page(403, N_("Not allowed"), N_("You do not have permission to do this.")))
+    app.register_error_handler(404, page(404, N_("Not found"),
+                                         N_("There is nothing at this address, or you may not see it.")))
+    app.register_error_handler(405, page(405, N_("Not allowed"),
+                                         N_("This address does not accept this kind of request.")))
+    app.register_error_handler(413, page(413, N_("Too large"), N_("What you sent is too large.")))
+    app.register_error_handler(500, page(500, N_("Something went wrong"),
+                                         N_("The error was logged. Nothing was changed; try again.")))

@@ -10,18 +10,29 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..domain import audit, events as domain, events_dates as dates_domain, organizer_settings as settings
 from ..domain.errors import DomainError, NotFound
 from ..domain.models import Event, Organizer
 from ..domain.permissions import Permission
 from ..domain.providers import PROVIDERS
+from ..domain.texts import T_
 from ..extensions import db
+from ..i18n import N_, in_sentence, translated, words
 from .access import current_actor, require
 
 bp = Blueprint("events", __name__)
 
 EVENT_HISTORY = ("event.",)
+#: the labels of domain/events.py LABELS, here so that the catalogue holds them; shown translated
+LABEL_WORDS = (
+    N_("Name"), N_("Short name"), N_("Start"), N_("End"), N_("Time zone"), N_("Location"), N_("Currency"),
+    N_("Default language"), N_("Languages"), N_("Payment term in days"), N_("Payment methods"),
+    N_("A series of dates"), N_("Orders need approval"), N_("Invoices"), N_("Ticket downloads"),
+    N_("Ticket downloads for pending orders"), N_("Test mode"), N_("Seats"), N_("Attendee names required"),
+    N_("Attendee emails required"),
+)
 
 
 # --- the event form ---------------------------------------------------------------------------------
@@ -53,12 +64,12 @@ def _saved_text(typed: dict) -> list[str]:
     for field in domain.FIELDS:
         value = typed[field]
         if isinstance(value, bool):
-            text = "yes" if value else "no"
+            text = gettext("yes") if value else gettext("no")
         elif isinstance(value, list):
-            text = ", ".join(PROVIDERS[p].name if p in PROVIDERS else p for p in value) or "none"
+            text = ", ".join(translated(PROVIDERS[p].name) if p in PROVIDERS else p for p in value) or gettext("none")
         else:
             text = str(value) or "—"
-        lines.append(f"{domain.LABELS[field].lower()} “{text}”")
+        lines.append(f"{in_sentence(domain.LABELS[field])} “{text}”")
     return lines
 
 
@@ -72,7 +83,7 @@ def _typed_from_request() -> dict:
 
 
 def _form_context(organizer: Organizer, typed: dict, **extra) -> dict:
-    return dict(typed=typed, errors={}, labels=domain.LABELS, providers=PROVIDERS,
+    return dict(typed=typed, errors={}, labels=words(domain.LABELS), providers=PROVIDERS,
                 timezones=sorted(settings.timezones()), currencies=settings.currencies(),
                 languages=settings.language_choices(), max_length=domain.MAX_LENGTH, **extra)
 
@@ -115,12 +126,12 @@ def create_event(organizer):
         context["errors"] = e.errors
         return render_template("events/form.html", **context), 422
     slug, name, series = event.slug, event.name, event.has_subevents
-    message = f"Event “{name}” created."
+    parts = [T_("Event “%(name)s” created.", name=name)]
     if source is not None:
-        message += f" Products, quotas and questions copied from “{source.name}”."
+        parts.append(T_("Products, quotas and questions copied from “%(source)s”.", source=source.name))
     if series:
-        message += " Add the dates of the series next."
-    flash(message, "success")
+        parts.append(T_("Add the dates of the series next."))
+    flash(" ".join(translated(part) for part in parts), "success")
     db.session.commit()
     # a series sells nothing before it has dates: go there first
     target = "events.dates" if series else "main.event"
@@ -154,9 +165,10 @@ def edit_event(organizer, event):
         context["errors"] = e.errors
         return render_template("events/form.html", **context), 422
     if changed:
-        flash("Event saved: " + ", ".join(domain.LABELS[f].lower() for f in changed) + ".", "success")
+        fields = ", ".join(in_sentence(domain.LABELS[f]) for f in changed)
+        flash(gettext("Event saved: %(fields)s.", fields=fields), "success")
     else:
-        flash("Nothing was changed.", "success")
+        flash(gettext("Nothing was changed."), "success")
     response = redirect(url_for(".edit_event", organizer=organizer.slug, event=event.slug), 303)
     db.session.commit()
     return response
@@ -194,7 +206,7 @@ def add_date(organizer, event):
     except DomainError as e:
         db.session.rollback()
         return _dates_page(event, typed, 422, error=e.message, errors=e.errors)
-    flash(f"Date “{subevent.name}” added.", "success")
+    flash(gettext("Date “%(name)s” added.", name=subevent.name), "success")
     db.session.commit()
     return redirect(url_for(".dates", organizer=organizer.slug, event=event.slug), 303)
 
@@ -223,7 +235,8 @@ def edit_date(organizer, event, subevent_id):
         return render_template("events/date_form.html", event=event, subevent=subevent, typed=typed,
                                errors=e.errors, error=e.message, stale=stale, saved=saved(),
                                seen=dates_domain.version(subevent) if stale else seen), 422
-    flash(f"Date “{subevent.name}” saved." if changed else "Nothing was changed.", "success")
+    flash(gettext("Date “%(name)s” saved.", name=subevent.name) if changed else gettext("Nothing was changed."),
+          "success")
     db.session.commit()
     return redirect(url_for(".dates", organizer=organizer.slug, event=event.slug), 303)
 
@@ -239,8 +252,11 @@ def set_date_active(organizer, event, subevent_id):
     except DomainError as e:
         db.session.rollback()
         return _dates_page(event, status=422, error=e.message)
-    flash(f"Date “{subevent.name}” {'reactivated' if active else 'deactivated: nothing more is sold for it, its orders stay'}.",
-          "success")
+    if active:
+        flash(gettext("Date “%(name)s” reactivated.", name=subevent.name), "success")
+    else:
+        flash(gettext("Date “%(name)s” deactivated: nothing more is sold for it, its orders stay.",
+                      name=subevent.name), "success")
     db.session.commit()
     return redirect(url_for(".dates", organizer=organizer.slug, event=event.slug), 303)
 
@@ -259,6 +275,6 @@ def delete_date(organizer, event, subevent_id):
     except DomainError as e:
         db.session.rollback()
         return _dates_page(event, status=422, error=e.message)
-    flash(f"Date “{name}” deleted.", "success")
+    flash(gettext("Date “%(name)s” deleted.", name=name), "success")
     db.session.commit()
     return redirect(url_for(".dates", organizer=organizer.slug, event=event.slug), 303)

@@ -6,22 +6,25 @@ A refused form shows again with what was typed and each message next to its fiel
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import login_required
 
 from ..domain import organizer_settings as settings, organizers_setup as setup
 from ..domain.errors import DomainError
 from ..extensions import db
+from ..i18n import N_, words
 from .access import current_actor
 
 bp = Blueprint("first_start", __name__)
 
-LABELS = {**settings.LABELS, "slug": "Short name"}
+LABELS = {**settings.LABELS, "slug": N_("Short name")}
 
 
 def _render(typed: dict, status: int = 200, error: str | None = None, errors: dict | None = None):
     first = not setup.any_organizer()
     return render_template("organizer/new.html", typed=typed, errors=errors or {}, error=error, first=first,
-                           labels=LABELS, scheme_labels=settings.SCHEME_LABELS, max_length=settings.MAX_LENGTH,
+                           labels=words(LABELS), scheme_labels=words(settings.SCHEME_LABELS),
+                           max_length=settings.MAX_LENGTH,
                            timezones=sorted(settings.timezones()), currencies=settings.currencies(),
                            languages=settings.language_choices()), status
 
@@ -44,7 +47,8 @@ def create_organizer():
             abort(403)
         return _render(typed, 422, e.message, e.errors)
     slug = organizer.slug
-    flash(f"Organizer “{organizer.name}” created. You are in its team “{setup.ADMIN_TEAM}”. "
-          "Next: create the first event.", "success")
+    # the team's name is stored as it is, so it is shown as it is
+    flash(gettext("Organizer “%(name)s” created. You are in its team “%(team)s”. Next: create the first event.",
+                  name=organizer.name, team=setup.ADMIN_TEAM), "success")
     db.session.commit()
     return redirect(url_for("main.organizer", organizer=slug), 303)

@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..domain import parsing
 from ..domain.errors import Invalid
+from ..domain.texts import T_
 
 MAX_TEXT = 200
 
@@ -24,14 +25,14 @@ class ListArgs:
         self.notices: list[str] = []
 
     def _ignore(self, name: str, why: str) -> None:
-        self.notices.append(f"Ignored the filter '{name}': {why}")
+        self.notices.append(T_("Ignored the filter '%(name)s': %(why)s", name=name, why=why))
 
     def text(self, name: str) -> str | None:
         value = (self.args.get(name) or "").strip()
         if not value:
             return None
         if len(value) > MAX_TEXT:
-            self._ignore(name, f"longer than {MAX_TEXT} characters.")
+            self._ignore(name, T_("longer than %(max)s characters.", max=MAX_TEXT))
             return None
         return value
 
@@ -43,7 +44,8 @@ class ListArgs:
         if value is None:
             return None
         if value not in allowed:
-            self._ignore(name, f"'{value}' is not one of {', '.join(sorted(allowed))}.")
+            self._ignore(name, T_("'%(value)s' is not one of %(allowed)s.", value=value,
+                                  allowed=", ".join(sorted(allowed))))
             return None
         return value
 
@@ -53,7 +55,8 @@ class ListArgs:
             if value in allowed:
                 values.append(value)
             else:
-                self._ignore(name, f"'{value}' is not one of {', '.join(sorted(allowed))}.")
+                self._ignore(name, T_("'%(value)s' is not one of %(allowed)s.", value=value,
+                                      allowed=", ".join(sorted(allowed))))
         return values
 
     def integer(self, name: str, minimum: int | None = None) -> int | None:
@@ -82,7 +85,7 @@ class ListArgs:
             return True
         if lowered in ("false", "0", "no", "off"):
             return False
-        self._ignore(name, f"'{value}' is neither true nor false.")
+        self._ignore(name, T_("'%(value)s' is neither true nor false.", value=value))
         return None
 
     def date(self, name: str) -> date | None:

@@ -8,23 +8,34 @@ the values now saved, and keeps the typed ones so that saving again replaces the
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..domain import audit, organizer_settings as settings
 from ..domain.errors import DomainError
 from ..domain.models import Organizer
 from ..domain.permissions import Permission
 from ..extensions import db
+from ..i18n import N_, in_sentence, words
 from .access import current_actor, require
 
 bp = Blueprint("organizer_settings", __name__)
 
 HISTORY_ACTIONS = {"organizer.settings_changed", "organizer.created"}
+#: the labels of domain/organizer_settings.py, here so that the catalogue holds them; shown translated
+LABEL_WORDS = (N_("Name"), N_("Names of people"), N_("Time zone"), N_("Currency"), N_("Default language"),
+               N_("Issuer name"), N_("Issuer address"), N_("VAT ID"), N_("One field: the full name"),
+               N_("Two fields: given name and family name"))
+
+
+def phrase(field: str) -> str:
+    """The field's label inside a sentence, in the page's language ("the issuer name")."""
+    return in_sentence(settings.LABELS[field])
 
 
 def _context(organizer: Organizer, typed: dict, **extra) -> dict:
     entries = [e for e in audit.history(organizer, limit=400) if e.action_type in HISTORY_ACTIONS][:50]
-    return dict(typed=typed, errors={}, labels=settings.LABELS, phrase=settings.phrase,
-                scheme_labels=settings.SCHEME_LABELS, timezones=sorted(settings.timezones()),
+    return dict(typed=typed, errors={}, labels=words(settings.LABELS), phrase=phrase,
+                scheme_labels=words(settings.SCHEME_LABELS), timezones=sorted(settings.timezones()),
                 saved=settings.current_values(organizer), currencies=settings.currencies(),
                 languages=settings.language_choices(), max_length=settings.MAX_LENGTH, entries=entries, **extra)
 
@@ -53,9 +64,9 @@ def settings_page(organizer):
         context["errors"] = e.errors
         return render_template("organizer/settings.html", **context), 422
     if changed:
-        flash("Settings saved: " + ", ".join(settings.phrase(f) for f in changed) + ".", "success")
+        flash(gettext("Settings saved: %(fields)s.", fields=", ".join(phrase(f) for f in changed)), "success")
     else:
-        flash("Nothing was changed.", "success")
+        flash(gettext("Nothing was changed."), "success")
     response = redirect(url_for(".settings_page", organizer=organizer.slug), 303)
     db.session.commit()
     return response

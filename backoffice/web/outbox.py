@@ -7,13 +7,16 @@ they may see (see domain/outbox.py).
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.routing import BuildError
 
 from ..domain import outbox, parsing
 from ..domain.errors import DomainError, Invalid, NotFound
 from ..domain.models import OutboxEmail, OutboxStatus
 from ..domain.paging import paginate
+from ..domain.texts import T_
 from ..extensions import db
+from ..i18n import translated
 from ..mail import HIDDEN, delivery_enabled, retry
 from .access import require
 from .errors import is_htmx
@@ -43,9 +46,9 @@ def _object_link(obj) -> tuple[str, str] | None:
         return None
     try:
         if obj.__tablename__ == outbox.ORDER:
-            return (f"Order {obj.code}", url_for("orders.detail", organizer=g.organizer.slug,
+            return (gettext("Order %(code)s", code=obj.code), url_for("orders.detail", organizer=g.organizer.slug,
                                                  event=obj.event.slug, code=obj.code))
-        return (f"Customer {obj.name_cached or obj.identifier}",
+        return (gettext("Customer %(name)s", name=obj.name_cached or obj.identifier),
                 url_for("customers.detail", organizer=g.organizer.slug, identifier=obj.identifier))
     except BuildError:
         return None
@@ -106,7 +109,8 @@ def retry_mail(organizer, mail_id):
         return _retry_answer(organizer, mail, error=e.message)
     retry(mail)
     db.session.flush()
-    response = _retry_answer(organizer, mail, notice=f"The mail to {mail.to} is queued again and will be sent now.")
+    response = _retry_answer(organizer, mail, notice=T_("The mail to %(to)s is queued again and will be sent now.",
+                                                                to=mail.to))
     # the last database work of the request: delivery starts in another thread after it
     db.session.commit()
     return response
@@ -114,7 +118,7 @@ def retry_mail(organizer, mail_id):
 
 def _retry_answer(organizer, mail: OutboxEmail, *, notice: str | None = None, error: str | None = None):
     if not is_htmx():
-        flash(error or notice, "danger" if error else "success")
+        flash(translated(error or notice), "danger" if error else "success")
         return redirect(url_for(".mail_detail", organizer=organizer.slug, mail_id=mail.id), 303)
     html = render_template("outbox/_status.html", mail=mail, may_retry=True, retryable=RETRYABLE,
                            delivery=delivery_enabled(), notice=notice, error=error)

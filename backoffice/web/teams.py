@@ -10,12 +10,15 @@ Creating, editing and deleting a team are plain form pages.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..domain import api_tokens, audit, invitations, teams
 from ..domain.errors import DomainError, NotFound
 from ..domain.models import LogEntry, Organizer
 from ..domain.permissions import Permission
+from ..domain.texts import T_
 from ..extensions import db
+from ..i18n import N_, translated, words
 from .access import current_actor, require
 from .errors import is_htmx
 
@@ -26,6 +29,16 @@ HISTORY_ACTIONS = {f"organizer.{a}" for a in (
     "team_created", "team_changed", "team_deleted", "member_invited", "invitation_resent", "member_removed",
     "invitation_accepted",
     "user_deactivated", "user_reactivated", "token_created", "token_revoked")}
+#: the permissions of domain/teams.py LABELS and its scope words, here so that the catalogue holds them
+PERMISSION_WORDS = (N_("view orders"), N_("change orders"), N_("view customers"), N_("change customers"),
+                    N_("manage events"), N_("manage the team"), N_("all events"), N_("no events"))
+
+
+def scope_text(team) -> str:
+    """Which events the team may work on, in the page's language (event names as they are)."""
+    if team.all_events or not team.limit_events:
+        return translated(teams.scope_text(team))
+    return teams.scope_text(team)
 
 
 def _team_or_404(organizer: Organizer, team_id: str):
@@ -53,8 +66,8 @@ def _body_context(organizer: Organizer, **extra) -> dict:
         for user in team.members:
             team_names.setdefault(user.id, []).append(team.name)
     return dict(teams=all_teams, people=teams.organizer_members(organizer), team_names=team_names,
-                entries=_history(organizer), labels=teams.LABELS, permissions_of=teams.permissions_of,
-                scope_text=teams.scope_text, has_password=invitations.has_password,
+                entries=_history(organizer), labels=words(teams.LABELS), permissions_of=teams.permissions_of,
+                scope_text=scope_text, has_password=invitations.has_password,
                 form=request.form if request.method == "POST" else {}, **extra)
 
 
@@ -74,7 +87,7 @@ def _respond(organizer: Organizer, *, message: str | None = None, error: DomainE
     if is_htmx():
         return render_template("teams/_body.html", **context), status
     if error is None and not extra:
-        flash(message, "success")
+        flash(translated(message), "success")
         return redirect(url_for(".team_page", organizer=organizer.slug), 303)
     return render_template("teams/page.html", **context), status
 
@@ -102,10 +115,13 @@ def invite(organizer, team_id):
     def change():
         done = invitations.invite(team, email=request.form.get("email", ""), actor=current_actor())
         if done.resent:
-            return f"A new invitation link was sent to {done.user.email}; the earlier one no longer works.", {}
-        how = ("an invitation with a link to set a password was sent" if done.link_sent
-               else "they were told by email and log in with their existing account")
-        return f"{done.user.email} was added to the team “{team.name}”: {how}.", {}
+            return T_("A new invitation link was sent to %(email)s; the earlier one no longer works.",
+                      email=done.user.email), {}
+        if done.link_sent:
+            return T_("%(email)s was added to the team “%(team)s”: an invitation with a link to set a password "
+                      "was sent.", email=done.user.email, team=team.name), {}
+        return T_("%(email)s was added to the team “%(team)s”: they were told by email and log in with their "
+                  "existing account.", email=done.user.email, team=team.name), {}
     return _run(organizer, f"invite-{team.id}", change)
 
 
@@ -117,7 +133,7 @@ def remove_member(organizer, team_id, user_id):
 
     def change():
         teams.remove_member(team, user, actor=current_actor())
-        return f"{user.email} was removed from the team “{team.name}”.", {}
+        return T_("%(email)s was removed from the team “%(team)s”.", email=user.email, team=team.name), {}
     return _run(organizer, f"remove-{team.id}-{user.id}", change)
 
 
@@ -129,11 +145,14 @@ def set_active(organizer, user_id):
 
     def change():
         changed = teams.set_user_active(organizer, user, active=active, actor=current_actor())
+        if not changed and active:
+            return T_("The account of %(email)s was active already.", email=user.email), {}
         if not changed:
-            return f"The account of {user.email} was {'active' if active else 'deactivated'} already.", {}
+            return T_("The account of %(email)s was deactivated already.", email=user.email), {}
         if active:
-            return f"The account of {user.email} is active again.", {}
-        return f"The account of {user.email} is deactivated: they were logged out and cannot log in.", {}
+            return T_("The account of %(email)s is active again.", email=user.email), {}
+        return T_("The account of %(email)s is deactivated: they were logged out and cannot log in.",
+                  email=user.email), {}
     return _run(organizer, f"active-{user.id}", change)
 
 
@@ -146,7 +165,7 @@ def create_token(organizer, team_id):
 
     def change():
         token, plain = api_tokens.create_token(team, name=request.form.get("name", ""), actor=current_actor())
-        return (f"API token “{token.name}” created for the team “{team.name}”.",
+        return (T_("API token “%(name)s” created for the team “%(team)s”.", name=token.name, team=team.name),
                 {"new_token": plain, "new_token_team": team.id})
     response = _run(organizer, f"token-{team.id}", change)
     # the page holds the only copy of the token: never cached, never sent on as a referrer
@@ -165,8 +184,8 @@ def revoke_token(organizer, token_id):
     def change():
         changed = api_tokens.revoke_token(token, actor=current_actor())
         if not changed:
-            return f"The API token “{token.name}” was revoked already.", {}
-        return f"The API token “{token.name}” was revoked: it no longer works.", {}
+            return T_("The API token “%(name)s” was revoked already.", name=token.name), {}
+        return T_("The API token “%(name)s” was revoked: it no longer works.", name=token.name), {}
     return _run(organizer, f"revoke-{token.id}", change)
 
 
@@ -184,10 +203,10 @@ def _form_context(organizer: Organizer, team=None, **extra) -> dict:
                      all_events=True, events=[])
     now_saved = {}
     if team is not None:
-        now_saved = dict(team_permissions=[teams.LABELS[p] for p in teams.permissions_of(team)],
-                         team_scope=teams.scope_text(team))
+        now_saved = dict(team_permissions=[translated(teams.LABELS[p]) for p in teams.permissions_of(team)],
+                         team_scope=scope_text(team))
     return dict(team=team, typed=typed, events=organizer.events, permissions=teams.PERMISSIONS,
-                labels=teams.LABELS, errors={}, **now_saved, **extra)
+                labels=words(teams.LABELS), errors={}, **now_saved, **extra)
 
 
 def _values() -> dict:
@@ -213,7 +232,7 @@ def create_team(organizer):
         team = teams.create_team(organizer, actor=current_actor(), **_values())
     except DomainError as e:
         return _refused_form(organizer, e)
-    flash(f"Team “{team.name}” created. Invite people to it below.", "success")
+    flash(gettext("Team “%(name)s” created. Invite people to it below.", name=team.name), "success")
     response = redirect(url_for(".team_page", organizer=organizer.slug, _anchor=f"team-{team.id}"), 303)
     db.session.commit()
     return response
@@ -234,7 +253,8 @@ def edit_team(organizer, team_id):
         # after a stale refusal, saving again applies what was typed over the newer settings
         current = (team.last_modified.isoformat() if team.last_modified else "") if stale else request.form.get("seen", "")
         return _refused_form(organizer, e, team, stale=stale, seen=current)
-    flash(f"Team “{team.name}” saved." if changed else "Nothing was changed.", "success")
+    flash(gettext("Team “%(name)s” saved.", name=team.name) if changed else gettext("Nothing was changed."),
+          "success")
     response = redirect(url_for(".team_page", organizer=organizer.slug, _anchor=f"team-{team.id}"), 303)
     db.session.commit()
     return response
@@ -256,7 +276,7 @@ def delete_team(organizer, team_id):
         team = _team_or_404(organizer, team_id)
         return render_template("teams/delete.html", team=team, tokens=[t for t in team.tokens if t.active],
                                error=e.message), 422
-    flash(f"Team “{name}” deleted.", "success")
+    flash(gettext("Team “%(name)s” deleted.", name=name), "success")
     response = redirect(url_for(".team_page", organizer=organizer.slug), 303)
     db.session.commit()
     return response

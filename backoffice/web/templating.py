@@ -10,6 +10,7 @@ from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from .. import i18n
+from ..i18n import N_
 from ..domain.orders import status_label
 from ..domain.permissions import Permission
 from .access import can
@@ -34,11 +35,6 @@ def localtime(value: datetime | None, tz: str | None = None, fmt: str | None = N
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
-
-
-def N_(text: str) -> str:
-    """Marks a text for translation where it is defined; gettext() translates it where shown."""
-    return text
 
 
 #: the status words of domain/orders.py status_label, here so that they are translated

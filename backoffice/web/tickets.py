@@ -7,6 +7,7 @@ need it for scanners); the CSV carries it whole, as the export of the list on sc
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..domain import order_queries, position_queries, secrets_queries
@@ -14,6 +15,7 @@ from ..domain.models import Event, Item, ItemVariation, OrderStatus, SubEvent
 from ..domain.permissions import Permission
 from ..domain.position_queries import STATUSES, PositionFilters
 from ..extensions import db
+from ..i18n import N_, translated
 from .access import require
 from .csv_export import csv_response
 from .errors import is_htmx
@@ -22,11 +24,11 @@ from .listing import ListArgs
 bp = Blueprint("tickets", __name__)
 
 FILTER_LABELS = {
-    "search": "Search", "order": "Order", "item": "Product", "variation": "Variation", "subevent": "Date",
-    "status": "Order status", "has_checkin": "Checked in", "addon_to": "Add-on to ticket",
-    "voucher": "Voucher id", "voucher_code": "Voucher", "customer": "Customer", "attendee_name": "Attendee (exact)",
-    "secret": "Secret", "pseudonymization_id": "Pseudonymization id",
-    "include_canceled_positions": "With canceled tickets",
+    "search": N_("Search"), "order": N_("Order"), "item": N_("Product"), "variation": N_("Variation"),
+    "subevent": N_("Date"), "status": N_("Order status"), "has_checkin": N_("Checked in"),
+    "addon_to": N_("Add-on to ticket"), "voucher": N_("Voucher id"), "voucher_code": N_("Voucher"),
+    "customer": N_("Customer"), "attendee_name": N_("Attendee (exact)"), "secret": N_("Secret"),
+    "pseudonymization_id": N_("Pseudonymization id"), "include_canceled_positions": N_("With canceled tickets"),
 }
 #: filters under "More filters": the details element opens when one of them is set
 MORE_FILTERS = ("order", "variation", "customer", "voucher_code", "voucher", "secret", "pseudonymization_id",
@@ -60,16 +62,16 @@ def _chips(f: PositionFilters, event: Event) -> list[tuple[str, str]]:
     for name in names:
         value = getattr(f, name)
         if name == "status":
-            shown = ", ".join(OrderStatus.LABELS[s] for s in value)
+            shown = ", ".join(translated(OrderStatus.LABELS[s]) for s in value)
         elif isinstance(value, bool):
-            shown = "yes" if value else "no"
+            shown = gettext("yes") if value else gettext("no")
         elif name in ("item", "variation", "subevent"):
             shown = ", ".join(_object_name(name, v, event) for v in value)
         elif isinstance(value, list):
             shown = ", ".join(str(v) for v in value)
         else:
             shown = str(value)
-        chips.append((f"{FILTER_LABELS[name]}: {shown}", url_with(**{name: None})))
+        chips.append((f"{translated(FILTER_LABELS[name])}: {shown}", url_with(**{name: None})))
     return chips
 
 
@@ -86,7 +88,7 @@ def _object_name(name: str, object_id: int, event: Event) -> str:
         row = db.session.execute(select(SubEvent.name, SubEvent.date_from)
                                  .where(SubEvent.id == object_id, SubEvent.event_id == event.id)).first()
         shown = row and f"{row.name}, {localtime(row.date_from, event.timezone)}"
-    return shown or f"unknown ({object_id})"
+    return shown or gettext("unknown (%(id)s)", id=object_id)
 
 
 def _export_url(organizer, event: Event) -> str:
@@ -143,7 +145,7 @@ def revoked_secrets(organizer, event):
     created_since = args.moment("created_since")
     ordering = secrets_queries.clean_revoked_ordering(request.args.get("sort"))
     page = secrets_queries.revoked_page(event.id, created_since, ordering, args.page())
-    chips = _since_chips("created_since", "Revoked since", created_since)
+    chips = _since_chips("created_since", gettext("Revoked since"), created_since)
     return _secrets_response("tickets/revoked.html", event=event, page=page, sort=ordering, kind="revoked",
                              chips=chips, notices=args.notices, clear_url=request.base_url)
 
@@ -156,9 +158,10 @@ def blocked_secrets(organizer, event):
     blocked = args.boolean("blocked")
     updated_since = args.moment("updated_since")
     page = secrets_queries.blocked_page(event.id, blocked, updated_since, args.page())
-    chips = _since_chips("updated_since", "Updated since", updated_since)
+    chips = _since_chips("updated_since", gettext("Updated since"), updated_since)
     if blocked is not None:
-        chips.insert(0, (f"Blocked: {'yes' if blocked else 'no'}", url_with(blocked=None)))
+        chips.insert(0, (f"{gettext('Blocked')}: {gettext('yes') if blocked else gettext('no')}",
+                         url_with(blocked=None)))
     return _secrets_response("tickets/blocked.html", event=event, page=page, kind="blocked", blocked=blocked,
                              chips=chips, notices=args.notices, clear_url=request.base_url)
 

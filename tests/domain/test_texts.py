@@ -50,3 +50,46 @@ def test_a_sentence_escapes_like_any_string(app):
         out = render_template_string("{{ m }}", m=T_("API token %(name)s", name="<script>"))
     assert out == "API-Token &lt;script&gt;"
     assert isinstance(T_("x"), Text)
+
+
+def test_a_refusal_built_from_sentences_is_translated_part_by_part(app):
+    from backoffice.domain.errors import FieldErrors
+    errors = FieldErrors()
+    with errors.check("email"):
+        raise Invalid(T_("An email address is required."), field="email")
+    with errors.check("tag"):
+        raise Invalid(T_("A tag cannot contain a comma."), field="tag")
+    try:
+        errors.raise_if_any()
+    except Invalid as e:
+        refused = e
+    assert refused.message == "An email address is required. A tag cannot contain a comma."
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert i18n.translated(refused.message) == \
+            "Eine E-Mail-Adresse ist erforderlich. Ein Schlagwort darf kein Komma enthalten."
+
+
+def test_a_label_inside_a_sentence_is_translated_with_it(app):
+    from backoffice.domain import parsing
+    try:
+        parsing.parse_amount("-1", minimum=0, label=T_("price"), field="price")
+    except Invalid as e:
+        refused = e
+    assert str(refused) == "The price cannot be negative."
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert render_template_string("{{ m }}", m=refused.errors["price"]) == "„Preis“ darf nicht negativ sein."
+
+
+def test_a_sentence_start_changes_the_english_only(app):
+    from backoffice.domain.texts import capitalized, joined
+    start = capitalized(T_("the quota '%(name)s'", name="Main"))
+    assert start == "The quota 'Main'" and start.template == "the quota '%(name)s'"
+    assert pickle.loads(pickle.dumps(start)) == "The quota 'Main'"
+    both = joined([T_("1 ticket"), T_("You are logged out.")], ", ")
+    assert both == "1 ticket, You are logged out."
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert i18n.translated(start) == "das Kontingent „Main“"
+        assert i18n.translated(both) == "1 Ticket, Sie sind abgemeldet."
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()
+        assert i18n.translated(start) == "The quota 'Main'"

@@ -242,6 +242,11 @@ def test_a_date_with_orders_cannot_be_deleted_only_deactivated(staff, world):
     db.session.commit()
     url = f"/demo/events/conf/dates/{date.id}/delete"
     assert "cannot be deleted: it has 1 ticket" in text(staff.get(url))
+    # what keeps it is said in the reader's language too
+    factories.order(world.event, [world.ticket], subevent=date)
+    db.session.commit()
+    german = text(staff.get(url, headers={"Accept-Language": "de"}))
+    assert "2 Tickets" in german and "2 tickets" not in german
     response = staff.post(url)
     assert response.status_code == 422 and "deactivate it instead" in text(response)
     db.session.rollback()

@@ -13,6 +13,7 @@ from flask import Blueprint, url_for
 from ...domain import orders
 from ...domain.names import scheme_fields
 from ...domain.providers import provider_name
+from ...i18n import translated
 
 bp = Blueprint("orders", __name__)
 
@@ -27,7 +28,8 @@ def customer_url(customer) -> str | None:
 
 @bp.app_template_global("provider_name")
 def _provider_name(identifier: str) -> str:
-    return provider_name(identifier)
+    """The provider's name in the page's language."""
+    return translated(provider_name(identifier))
 
 
 @bp.app_template_global("name_fields")

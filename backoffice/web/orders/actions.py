@@ -6,7 +6,9 @@ from flask import flash, redirect, request, url_for
 from ...domain import orders, secrets
 from ...domain.errors import DomainError
 from ...domain.models import OrderStatus
+from ...domain.texts import T_, Text
 from ...extensions import db
+from ...i18n import N_, translated
 from ..access import current_actor
 from ..errors import is_htmx
 from ..templating import money
@@ -20,7 +22,7 @@ def mark_paid(organizer, event, code):
     def change(order):
         order = orders.mark_paid(order, actor=current_actor(), send_email=send, force=checked("force"),
                                  seen_last_modified=seen_state())
-        return f"Order {order.code} marked as paid{email_note(order, send)}."
+        return T_("Order %(code)s marked as paid%(email)s.", code=order.code, email=email_note(order, send))
     return run_action(event, code, "mark_paid", "summary", change)
 
 
@@ -33,29 +35,35 @@ def cancel(organizer, event, code):
                                     comment=request.form.get("comment"),
                                     cancellation_fee=(request.form.get("cancellation_fee") or "").strip() or None,
                                     seen_last_modified=seen_state())
-        return f"Order {order.code} {_cancel_outcome(order)}{email_note(order, send)}."
+        return _canceled_message(order, email_note(order, send))
     return run_action(event, code, "cancel", "summary", change)
 
 
-def _cancel_outcome(order) -> str:
+def _canceled_message(order, email) -> str:
     """What canceling did to the money, in the words of the summary panel."""
     t = orders.totals(order)
     currency = order.event.currency
+    amounts = dict(code=order.code, email=email, fee=money(t.cancellation_fee, currency),
+                   due=money(t.open, currency), refund=money(t.to_refund, currency))
     if t.cancellation_fee is None:
-        what = "canceled"
-    elif t.open > 0:
-        return (f"canceled with a cancellation fee of {money(t.cancellation_fee, currency)}: "
-                f"{money(t.open, currency)} of it remains due")
-    else:
-        what = f"canceled, keeping the cancellation fee of {money(t.cancellation_fee, currency)}"
-    return f"{what}; {money(t.to_refund, currency)} is due for refund" if t.to_refund else what
+        if t.to_refund:
+            return T_("Order %(code)s canceled; %(refund)s is due for refund%(email)s.", **amounts)
+        return T_("Order %(code)s canceled%(email)s.", **amounts)
+    if t.open > 0:
+        return T_("Order %(code)s canceled with a cancellation fee of %(fee)s: %(due)s of it remains due%(email)s.",
+                  **amounts)
+    if t.to_refund:
+        return T_("Order %(code)s canceled, keeping the cancellation fee of %(fee)s; %(refund)s is due for "
+                  "refund%(email)s.", **amounts)
+    return T_("Order %(code)s canceled, keeping the cancellation fee of %(fee)s%(email)s.", **amounts)
 
 
 @action_route("reactivate")
 def reactivate(organizer, event, code):
     def change(order):
         order = orders.reactivate_order(order, actor=current_actor(), seen_last_modified=seen_state())
-        return f"Order {order.code} reactivated: it is {OrderStatus.LABELS[order.status]} now."
+        return T_("Order %(code)s reactivated: it is %(status)s now.", code=order.code,
+                  status=Text(OrderStatus.LABELS[order.status]))
     return run_action(event, code, "reactivate", "summary", change)
 
 
@@ -63,7 +71,7 @@ def reactivate(organizer, event, code):
 def mark_pending(organizer, event, code):
     def change(order):
         order = orders.mark_pending(order, actor=current_actor(), seen_last_modified=seen_state())
-        return f"Order {order.code} marked as pending."
+        return T_("Order %(code)s marked as pending.", code=order.code)
     return run_action(event, code, "mark_pending", "summary", change)
 
 
@@ -71,17 +79,18 @@ def mark_pending(organizer, event, code):
 def mark_expired(organizer, event, code):
     def change(order):
         order = orders.mark_expired(order, actor=current_actor(), seen_last_modified=seen_state())
-        return f"Order {order.code} marked as expired."
+        return T_("Order %(code)s marked as expired.", code=order.code)
     return run_action(event, code, "mark_expired", "summary", change)
 
 
 @action_route("extend")
 def extend(organizer, event, code):
     def change(order):
-        until = date_field("until", "new payment deadline")
+        until = date_field("until", N_("new payment deadline"))
         order = orders.extend_order(order, until=until, force=checked("force"), actor=current_actor(),
                                     seen_last_modified=seen_state())
-        return f"Payment deadline of order {order.code} set to {until.isoformat()} (end of day)."
+        return T_("Payment deadline of order %(code)s set to %(date)s (end of day).", code=order.code,
+                  date=until.isoformat())
     return run_action(event, code, "extend", "summary", change)
 
 
@@ -91,7 +100,7 @@ def approve(organizer, event, code):
 
     def change(order):
         order = orders.approve_order(order, actor=current_actor(), send_email=send, seen_last_modified=seen_state())
-        return f"Order {order.code} approved{email_note(order, send)}."
+        return T_("Order %(code)s approved%(email)s.", code=order.code, email=email_note(order, send))
     return run_action(event, code, "approve", "summary", change)
 
 
@@ -102,7 +111,7 @@ def deny(organizer, event, code):
     def change(order):
         order = orders.deny_order(order, actor=current_actor(), send_email=send, comment=request.form.get("comment"),
                                   seen_last_modified=seen_state())
-        return f"Order {order.code} denied{email_note(order, send)}."
+        return T_("Order %(code)s denied%(email)s.", code=order.code, email=email_note(order, send))
     return run_action(event, code, "deny", "summary", change)
 
 
@@ -110,7 +119,7 @@ def deny(organizer, event, code):
 def regenerate_secrets(organizer, event, code):
     def change(order):
         order = secrets.regenerate_secrets(order, actor=current_actor(), seen_last_modified=seen_state())
-        return f"New order link and ticket secrets for {order.code}; the old ones no longer work."
+        return T_("New order link and ticket secrets for %(code)s; the old ones no longer work.", code=order.code)
     return run_action(event, code, "regenerate_secrets", "summary", change)
 
 
@@ -118,7 +127,7 @@ def regenerate_secrets(organizer, event, code):
 def resend_link(organizer, event, code):
     def change(order):
         orders.resend_link(order, actor=current_actor())
-        return f"Order link sent to {order.email}."
+        return T_("Order link sent to %(email)s.", email=order.email)
     return run_action(event, code, "resend_link", "summary", change)
 
 
@@ -131,7 +140,7 @@ def delete(organizer, event, code):
     except DomainError as e:
         db.session.rollback()
         return respond(event, code, "summary", action="delete", error=e)
-    flash(f"Test-mode order {code} deleted.", "success")
+    flash(translated(T_("Test-mode order %(code)s deleted.", code=code)), "success")
     target = url_for("orders.event_list", organizer=organizer.slug, event=event.slug)
     if is_htmx():
         return "", 200, {"HX-Redirect": target}

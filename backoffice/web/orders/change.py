@@ -17,7 +17,9 @@ from ...domain.errors import DomainError
 from ...domain.models import Event, OrderStatus, TaxRule
 from ...domain.names import scheme_fields
 from ...domain.permissions import Permission
+from ...domain.texts import T_
 from ...extensions import db
+from ...i18n import N_, translated
 from ..access import current_actor, require
 from ..errors import is_htmx
 from . import bp
@@ -26,8 +28,8 @@ from .detail import checked, seen_state
 URL = "/<organizer>/events/<event>/orders/<code>/change"
 MAX_NEW_ROWS = 20
 NEW_FIELDS = ("item", "variation", "subevent", "seat", "price", "addon_to", "attendee_email")
-TAX_CHOICES = (("", "Do not recalculate"), ("keep_gross", "Recalculate, keep gross prices"),
-               ("keep_net", "Recalculate, keep net prices"))
+TAX_CHOICES = (("", N_("Do not recalculate")), ("keep_gross", N_("Recalculate, keep gross prices")),
+               ("keep_net", N_("Recalculate, keep net prices")))
 
 
 def _order(event: Event, code: str):
@@ -202,17 +204,21 @@ def change_save(organizer, event, code):
 
 
 def _saved_message(result) -> str:
+    """The message after saving a change, in the page's language (it is flashed)."""
     from ..templating import money
-    text = f"Order {result.code} changed: total {money(result.new_total, result.currency)}"
+    total = money(result.new_total, result.currency)
     if result.to_pay:
-        text += f", {money(result.to_pay, result.currency)} to pay"
+        parts = [T_("Order %(code)s changed: total %(total)s, %(amount)s to pay.", code=result.code, total=total,
+                    amount=money(result.to_pay, result.currency))]
     elif result.to_refund:
-        text += f", {money(result.to_refund, result.currency)} due for refund"
-    text += "."
+        parts = [T_("Order %(code)s changed: total %(total)s, %(amount)s due for refund.", code=result.code,
+                    total=total, amount=money(result.to_refund, result.currency))]
+    else:
+        parts = [T_("Order %(code)s changed: total %(total)s.", code=result.code, total=total)]
     if result.split_code:
-        text += f" Tickets moved to new order {result.split_code}."
+        parts.append(T_("Tickets moved to new order %(code)s.", code=result.split_code))
     if result.email_sent:
-        text += " Email sent."
+        parts.append(T_("Email sent."))
     if result.invoice_reissued:
-        text += " Invoice reissued."
-    return text
+        parts.append(T_("Invoice reissued."))
+    return " ".join(translated(part) for part in parts)

@@ -22,7 +22,9 @@ from ...domain.errors import DomainError, Invalid
 from ...domain.models import Customer, Event, OrderStatus, SubEvent, utcnow
 from ...domain.names import scheme_fields
 from ...domain.permissions import Permission
+from ...domain.texts import T_
 from ...extensions import db
+from ...i18n import translated
 from ..access import can, current_actor, require
 from ..errors import is_htmx
 from ..templating import money
@@ -76,7 +78,7 @@ def read_draft(event: Event, form) -> Draft:
         name = f"qty_{line.key}"
         try:
             quantity = parsing.parse_integer(form.get(name), minimum=0, maximum=MAX_QUANTITY,
-                                             label=f"number of '{line.item.name}'", field=name) or 0
+                                             label=T_("number of '%(name)s'", name=line.item.name), field=name) or 0
         except Invalid as e:
             draft.problems[name] = e.message
             quantity = 0
@@ -253,7 +255,7 @@ def create(organizer, event):
         db.session.rollback()
         draft = read_draft(event, form)
         return render_template("orders/new.html", **page_context(event, form, draft, place_errors(e, draft))), 422
-    flash(message, "success")
+    flash(translated(message), "success")
     return redirect(url, 303)
 
 
@@ -272,7 +274,7 @@ def _refreshed(event: Event, form, draft: Draft):
 def _create(event: Event, form, draft: Draft):
     customer = form.get("customer") or None
     if customer and not can(Permission.VIEW_CUSTOMERS, event):
-        raise Invalid("You may not see customers, so you cannot link the order to one.", code="forbidden",
+        raise Invalid(T_("You may not see customers, so you cannot link the order to one."), code="forbidden",
                       field="customer")
     status = form.get("status") or OrderStatus.PENDING
     return order_create.create_order(
@@ -285,13 +287,18 @@ def _create(event: Event, form, draft: Draft):
 
 
 def _success_message(order, form) -> str:
+    """The message after creating an order, in the page's language (it is flashed)."""
     tickets = len(order.positions)
-    text = f"Order {order.code} created: {tickets} ticket{'s' if tickets != 1 else ''}, "
-    text += f"{money(order.total, order.event.currency)}, {OrderStatus.LABELS[order.status]}"
+    status = translated(OrderStatus.LABELS[order.status])
     if order.status == OrderStatus.PAID and order.payments:
-        text += f" ({providers.provider_name(order.payments[0].provider)})"
+        status += f" ({translated(providers.provider_name(order.payments[0].provider))})"
+    details = dict(code=order.code, count=tickets, total=money(order.total, order.event.currency), status=status)
+    if tickets == 1:
+        text = translated(T_("Order %(code)s created: %(count)s ticket, %(total)s, %(status)s", **details))
+    else:
+        text = translated(T_("Order %(code)s created: %(count)s tickets, %(total)s, %(status)s", **details))
     if _checked(form, "send_email") and order.email:
-        text += f" — confirmation sent to {order.email}"
+        text += translated(T_(" — confirmation sent to %(email)s", email=order.email))
     return text + "."
 
 

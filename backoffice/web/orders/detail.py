@@ -13,7 +13,9 @@ from ...domain.errors import DomainError, Invalid, NotFound
 from ...domain.models import Event
 from ...domain.order_queries import OrderFilters, OrderRow
 from ...domain.permissions import Permission
+from ...domain.texts import T_
 from ...extensions import db
+from ...i18n import N_, translated
 from ..access import require
 from ..errors import is_htmx
 from ..listing import ListArgs
@@ -56,12 +58,13 @@ REGIONS = {
     "invoices": "orders/_invoices.html",
     "mails": "orders/_mails.html",
 }
-FORCE_HINT = {"mark_paid": "mark it as paid", "extend": "extend it"}
+FORCE_HINT = {"mark_paid": N_("%(message)s Tick 'Overbook anyway' to mark it as paid regardless."),
+              "extend": N_("%(message)s Tick 'Overbook anyway' to extend it regardless.")}
 
 
 def _error_message(error: DomainError, action: str) -> str:
     if error.code == "quota_exceeded" and action in FORCE_HINT:
-        return f"{error.message} Tick 'Overbook anyway' to {FORCE_HINT[action]} regardless."
+        return T_(FORCE_HINT[action], message=error.message)
     return error.message
 
 
@@ -72,9 +75,9 @@ def respond(event: Event, code: str, region: str, *, action: str, message: str |
         return _respond_in_list(event, code, list_url, action=action, message=message, error=error)
     if not is_htmx():
         if error is not None:
-            flash(_error_message(error, action), "danger")
+            flash(translated(_error_message(error, action)), "danger")
         elif message:
-            flash(message, "success")
+            flash(translated(message), "success")
         return redirect(url_for("orders.detail", organizer=event.organizer.slug, event=event.slug, code=code), 303)
     order = load_order(event, code)
     context = page_context(order, message=message, error=_error_message(error, action) if error else None,
@@ -102,7 +105,7 @@ def _respond_in_list(event: Event, code: str, list_url: str, *, action: str, mes
                      error: DomainError | None):
     text = _row_error_message(error, code, action) if error is not None else None
     if not is_htmx():
-        flash(text or message, "danger" if error is not None else "success")
+        flash(translated(text or message), "danger" if error is not None else "success")
         return redirect(list_url, 303)
     organizer_wide = urlsplit(list_url).path == url_for("orders.organizer_list", organizer=event.organizer.slug)
     html = render_template("orders/_row.html", row=_list_row(event, code, list_url), list_url=list_url,
@@ -113,8 +116,8 @@ def _respond_in_list(event: Event, code: str, list_url: str, *, action: str, mes
 def _row_error_message(error: DomainError, code: str, action: str) -> str:
     # The refused row is re-rendered with the order's current state, so "reload" is already done.
     if error.code == "stale":
-        return (f"Order {code} was changed by someone else in the meantime. "
-                "The row now shows its current state.")
+        return T_("Order %(code)s was changed by someone else in the meantime. The row now shows its current state.",
+                  code=code)
     return _error_message(error, action)
 
 
@@ -158,7 +161,8 @@ def checked(name: str) -> bool:
 
 
 def email_note(order, sent: bool) -> str:
-    return f" — email sent to {order.email}" if sent and order.email else ""
+    """The end of an action's message when a mail went out (part of a sentence, so it starts with a space)."""
+    return T_(" — email sent to %(email)s", email=order.email) if sent and order.email else ""
 
 
 def action_route(name: str, partial: str = "summary"):
@@ -170,7 +174,9 @@ def action_route(name: str, partial: str = "summary"):
 
 
 def date_field(name: str, label: str) -> date:
-    day = parsing.parse_date(request.form.get(name), label=label, field=name)
+    """The date field `name`; `label` (marked N_ by the caller) names it in messages."""
+    day = parsing.parse_date(request.form.get(name), label=T_(label), field=name)
     if day is None:
-        raise Invalid(f"Enter the {label} as a date (YYYY-MM-DD).", code="date_invalid", field=name)
+        raise Invalid(T_("Enter the %(label)s as a date (YYYY-MM-DD).", label=T_(label)), code="date_invalid",
+                      field=name)
     return day

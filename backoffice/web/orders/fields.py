@@ -8,6 +8,8 @@ from flask import request
 
 from ...domain import order_fields
 from ...domain.errors import FieldErrors
+from ...domain.texts import T_
+from ...i18n import N_
 from ..access import current_actor
 from .detail import action_route, checked, date_field, run_action, seen_state
 
@@ -24,11 +26,11 @@ def edit_fields(organizer, event, code):
         fields = {}
         errors = FieldErrors()  # bad dates are reported together with the domain's refusals
         with errors.check("expires"):
-            expires = date_field("expires", "payment deadline")
+            expires = date_field("expires", N_("payment deadline"))
             if expires != _local_date(order.expires, event.timezone):
                 fields["expires"] = expires  # a date means the end of that day, as for extend
         with errors.check("custom_followup_at"):
-            fields["custom_followup_at"] = date_field("custom_followup_at", "follow-up date") if followup else None
+            fields["custom_followup_at"] = date_field("custom_followup_at", N_("follow-up date")) if followup else None
         with errors.check("fields"):
             order_fields.update_order_fields(
                 order, actor=current_actor(), seen_last_modified=seen_state(),
@@ -37,7 +39,7 @@ def edit_fields(organizer, event, code):
                 checkin_text=form.get("checkin_text", ""), valid_if_pending=checked("valid_if_pending"),
                 **fields)
         errors.raise_if_any()  # the transaction is rolled back: nothing of a refused form is saved
-        return "Order details saved."
+        return T_("Order details saved.")
     return run_action(event, code, "fields", "details", change)
 
 
@@ -50,7 +52,7 @@ def edit_invoice_address(organizer, event, code):
         data["name_parts"] = {key[len("name_"):]: value for key, value in form.items()
                               if key.startswith("name_") and key != "name_parts"}
         order_fields.set_invoice_address(order, actor=current_actor(), data=data, seen_last_modified=seen_state())
-        return "Invoice address saved."
+        return T_("Invoice address saved.")
     return run_action(event, code, "invoice_address", "invoice_address", change)
 
 
@@ -58,5 +60,5 @@ def edit_invoice_address(organizer, event, code):
 def remove_invoice_address(organizer, event, code):
     def change(order):
         order_fields.remove_invoice_address(order, actor=current_actor(), seen_last_modified=seen_state())
-        return "Invoice address removed."
+        return T_("Invoice address removed.")
     return run_action(event, code, "remove_invoice_address", "invoice_address", change)

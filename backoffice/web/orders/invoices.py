@@ -14,6 +14,7 @@ from ...domain import invoice_pdf, invoices, tickets
 from ...domain.errors import NotFound
 from ...domain.models import Event, Invoice, Order
 from ...domain.permissions import Permission
+from ...domain.texts import T_
 from ..access import current_actor, require
 from ..public import bp as public_bp
 from . import bp
@@ -56,7 +57,7 @@ def customer_invoice_url(invoice: Invoice) -> str:
 def invoice_create(organizer, event, code):
     def change(order):
         invoice = invoices.create_invoice(order, actor=current_actor(), seen_last_modified=seen_state())
-        return f"Invoice {invoice.number} created for order {order.code}."
+        return T_("Invoice %(number)s created for order %(code)s.", number=invoice.number, code=order.code)
     return run_action(event, code, "invoice_create", REGION, change)
 
 
@@ -65,10 +66,12 @@ def invoice_reissue(organizer, event, code):
     def change(order):
         cancellation, new = invoices.reissue_invoice(order, actor=current_actor(), seen_last_modified=seen_state(),
                                                      required=True)
-        done = f"Invoice {cancellation.refers.number} canceled by {cancellation.number}"
+        numbers = dict(number=cancellation.refers.number, cancellation=cancellation.number)
         if new is None:
-            return f"{done}. No new invoice: {invoices.refusal(cancellation.order)}"
-        return f"{done}; new invoice {new.number} issued."
+            return T_("Invoice %(number)s canceled by %(cancellation)s. No new invoice: %(reason)s",
+                      reason=invoices.refusal(cancellation.order), **numbers)
+        return T_("Invoice %(number)s canceled by %(cancellation)s; new invoice %(new)s issued.", new=new.number,
+                  **numbers)
     return run_action(event, code, "invoice_reissue", REGION, change)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import g, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ...domain import order_queries
@@ -10,6 +11,7 @@ from ...domain.order_queries import STATUSES, OrderFilters
 from ...domain.permissions import Permission, visible_event_ids
 from ...domain.providers import PROVIDERS, provider_name
 from ...extensions import db
+from ...i18n import N_, translated
 from ..access import require
 from ..csv_export import csv_response
 from ..errors import is_htmx
@@ -21,12 +23,13 @@ from . import bp
 BOOLEAN_FILTERS = ("testmode", "require_approval")
 MOMENT_FILTERS = ("subevent_after", "subevent_before", "created_since", "created_before", "modified_since")
 FILTER_LABELS = {
-    "code": "Code", "status": "Status", "search": "Search", "email": "Email", "customer": "Customer",
-    "item": "Product", "variation": "Variation", "subevent": "Date", "subevent_after": "Date after",
-    "subevent_before": "Date before", "testmode": "Test mode", "require_approval": "Requires approval",
-    "locale": "Locale", "sales_channel": "Sales channel", "payment_provider": "Payment provider",
-    "created_since": "Created since", "created_before": "Created before", "modified_since": "Modified since",
-    "include_canceled_positions": "With canceled positions", "include_canceled_fees": "With canceled fees",
+    "code": N_("Code"), "status": N_("Status"), "search": N_("Search"), "email": N_("Email"),
+    "customer": N_("Customer"), "item": N_("Product"), "variation": N_("Variation"), "subevent": N_("Date"),
+    "subevent_after": N_("Date after"), "subevent_before": N_("Date before"), "testmode": N_("Test mode"),
+    "require_approval": N_("Requires approval"), "locale": N_("Locale"), "sales_channel": N_("Sales channel"),
+    "payment_provider": N_("Payment provider"), "created_since": N_("Created since"),
+    "created_before": N_("Created before"), "modified_since": N_("Modified since"),
+    "include_canceled_positions": N_("With canceled positions"), "include_canceled_fees": N_("With canceled fees"),
 }
 
 
@@ -63,16 +66,16 @@ def _chips(f: OrderFilters, organizer) -> list[tuple[str, str]]:
     for name in names:
         value = getattr(f, name)
         if name == "status":
-            shown = ", ".join(OrderStatus.LABELS[s] for s in value)
+            shown = ", ".join(translated(OrderStatus.LABELS[s]) for s in value)
         elif isinstance(value, bool):
-            shown = "yes" if value else "no"
+            shown = gettext("yes") if value else gettext("no")
         elif name in ("item", "variation", "subevent"):
             shown = _chip_object_name(name, value, organizer)
         elif name == "payment_provider":
-            shown = provider_name(value)
+            shown = translated(provider_name(value))
         else:
             shown = request.args.get(name, str(value))
-        chips.append((f"{FILTER_LABELS[name]}: {shown}", url_with(**{name: None})))
+        chips.append((f"{translated(FILTER_LABELS[name])}: {shown}", url_with(**{name: None})))
     return chips
 
 
@@ -80,7 +83,7 @@ def _chip_object_name(name: str, object_id: int, organizer) -> str:
     """The product, variation or date a filter points at, by name; only this organizer's."""
     from ..templating import localtime
     if not 0 < object_id < 2 ** 63:
-        return f"unknown ({object_id})"
+        return gettext("unknown (%(id)s)", id=object_id)
     of_organizer = Event.organizer_id == organizer.id
     if name == "item":
         row = db.session.execute(select(Item.name).join(Event, Event.id == Item.event_id)
@@ -96,7 +99,7 @@ def _chip_object_name(name: str, object_id: int, organizer) -> str:
                                  .join(Event, Event.id == SubEvent.event_id)
                                  .where(SubEvent.id == object_id, of_organizer)).first()
         shown = row and f"{row.name}, {localtime(row.date_from, row.timezone)}"
-    return shown or f"unknown ({object_id})"
+    return shown or gettext("unknown (%(id)s)", id=object_id)
 
 
 def _event_ids(organizer, event: Event | None) -> list[int] | None:

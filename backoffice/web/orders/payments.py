@@ -8,7 +8,9 @@ from ...domain import payments, refunds
 from ...domain.errors import Invalid, NotFound
 from ...domain.models import OrderStatus
 from ...domain.providers import PROVIDERS
+from ...domain.texts import T_, Text
 from ..access import current_actor
+from ...i18n import translated
 from ..templating import money
 from . import bp
 from .detail import action_route, checked, email_note, get_or_404, run_action, seen_state
@@ -51,7 +53,8 @@ def _existing(event, code: str, local_id: str, get) -> int:
 
 
 def _paid_note(order) -> str:
-    return f"; order {order.code} is paid now" if order.status == OrderStatus.PAID else ""
+    """Part of a payment's message (it continues the sentence)."""
+    return T_("; order %(code)s is paid now", code=order.code) if order.status == OrderStatus.PAID else ""
 
 
 # --- payments ------------------------------------------------------------------------------------
@@ -67,8 +70,10 @@ def payment_create(organizer, event, code):
             state=_form("state") or "confirmed", payment_date=_form("payment_date"), info=_form("info"),
             send_email=send, force=checked("force"), seen_last_modified=seen_state())
         became_paid = was != OrderStatus.PAID and payment.order.status == OrderStatus.PAID
-        return (f"Payment #{payment.local_id} of {money(payment.amount, event.currency)} recorded as {payment.state}"
-                f"{_paid_note(payment.order) if became_paid else ''}{email_note(payment.order, send and became_paid)}.")
+        return T_("Payment #%(number)s of %(amount)s recorded as %(state)s%(paid)s%(email)s.",
+                  number=payment.local_id, amount=money(payment.amount, event.currency), state=Text(payment.state),
+                  paid=_paid_note(payment.order) if became_paid else "",
+                  email=email_note(payment.order, send and became_paid))
     return run_action(event, code, "payment_create", REGION, change)
 
 
@@ -82,8 +87,9 @@ def payment_confirm(organizer, event, code, local_id):
         payment = payments.confirm_payment(payments.get_payment(order, number), actor=current_actor(),
                                            force=checked("force"), send_email=send, seen_last_modified=seen_state())
         became_paid = was != OrderStatus.PAID and payment.order.status == OrderStatus.PAID
-        return (f"Payment #{number} of {money(payment.amount, event.currency)} confirmed"
-                f"{_paid_note(payment.order) if became_paid else ''}{email_note(payment.order, send and became_paid)}.")
+        return T_("Payment #%(number)s of %(amount)s confirmed%(paid)s%(email)s.", number=number,
+                  amount=money(payment.amount, event.currency), paid=_paid_note(payment.order) if became_paid else "",
+                  email=email_note(payment.order, send and became_paid))
     return run_action(event, code, f"payment_confirm-{number}", REGION, change)
 
 
@@ -94,7 +100,7 @@ def payment_cancel(organizer, event, code, local_id):
     def change(order):
         payments.cancel_payment(payments.get_payment(order, number), actor=current_actor(),
                                 seen_last_modified=seen_state())
-        return f"Payment #{number} canceled."
+        return T_("Payment #%(number)s canceled.", number=number)
     return run_action(event, code, f"payment_cancel-{number}", REGION, change)
 
 
@@ -106,8 +112,11 @@ def payment_refund(organizer, event, code, local_id):
         refund = payments.refund_payment(payments.get_payment(order, number), actor=current_actor(),
                                          amount=_form("amount"), mark_canceled=checked("mark_canceled"),
                                          comment=_form("comment"), seen_last_modified=seen_state())
-        canceled = " and order canceled" if checked("mark_canceled") else ""
-        return f"{money(refund.amount, event.currency)} refunded on payment #{number}{canceled}."
+        if checked("mark_canceled"):
+            return T_("%(amount)s refunded on payment #%(number)s and order canceled.",
+                      amount=money(refund.amount, event.currency), number=number)
+        return T_("%(amount)s refunded on payment #%(number)s.", amount=money(refund.amount, event.currency),
+                  number=number)
     return run_action(event, code, f"payment_refund-{number}", REGION, change)
 
 
@@ -116,9 +125,10 @@ def refund_due(organizer, event, code):
     def change(order):
         done = payments.refund_due(order, actor=current_actor(), expected=_form("expected"),
                                    seen_last_modified=seen_state())
-        parts = ", ".join(f"{money(r.amount, event.currency)} on payment #{r.payment.local_id}" for r in done)
+        parts = ", ".join(translated(T_("%(amount)s on payment #%(number)s", amount=money(r.amount, event.currency),
+                                        number=r.payment.local_id)) for r in done)
         total = sum(r.amount for r in done)
-        return f"{money(total, event.currency)} refunded: {parts}."
+        return T_("%(total)s refunded: %(parts)s.", total=money(total, event.currency), parts=parts)
     return run_action(event, code, "refund_due", REGION, change)
 
 
@@ -133,7 +143,7 @@ def refund_create(organizer, event, code):
         effect = _form("order_effect") or "keep"
         if effect not in ORDER_EFFECTS:
             # an unknown choice is not quietly read as "keep": the person meant something else
-            raise Invalid("Choose what happens to the order: keep it, cancel it or set it to pending.",
+            raise Invalid(T_("Choose what happens to the order: keep it, cancel it or set it to pending."),
                           code="invalid_choice", field="order_effect")
         mark_canceled, mark_pending = ORDER_EFFECTS[effect]
         refund = refunds.create_refund(
@@ -143,7 +153,8 @@ def refund_create(organizer, event, code):
             mark_canceled=mark_canceled or checked("mark_canceled"),
             mark_pending=mark_pending or checked("mark_pending"),
             seen_last_modified=seen_state())
-        return f"Refund #{refund.local_id} of {money(refund.amount, event.currency)} created ({refund.state})."
+        return T_("Refund #%(number)s of %(amount)s created (%(state)s).", number=refund.local_id,
+                  amount=money(refund.amount, event.currency), state=Text(refund.state))
     return run_action(event, code, "refund_create", REGION, change)
 
 
@@ -154,7 +165,7 @@ def refund_done(organizer, event, code, local_id):
     def change(order):
         refunds.mark_refund_done(refunds.get_refund(order, number), actor=current_actor(),
                                  seen_last_modified=seen_state())
-        return f"Refund #{number} marked as done."
+        return T_("Refund #%(number)s marked as done.", number=number)
     return run_action(event, code, f"refund_done-{number}", REGION, change)
 
 
@@ -165,8 +176,8 @@ def refund_process(organizer, event, code, local_id):
     def change(order):
         refund = refunds.process_refund(refunds.get_refund(order, number), actor=current_actor(),
                                         mark_canceled=checked("mark_canceled"), seen_last_modified=seen_state())
-        label = OrderStatus.LABELS[refund.order.status]
-        return f"External refund #{number} processed: order {refund.order.code} is {label}."
+        return T_("External refund #%(number)s processed: order %(code)s is %(status)s.", number=number,
+                  code=refund.order.code, status=Text(OrderStatus.LABELS[refund.order.status]))
     return run_action(event, code, f"refund_process-{number}", REGION, change)
 
 
@@ -177,5 +188,5 @@ def refund_cancel(organizer, event, code, local_id):
     def change(order):
         refunds.cancel_refund(refunds.get_refund(order, number), actor=current_actor(),
                               seen_last_modified=seen_state())
-        return f"Refund #{number} canceled."
+        return T_("Refund #%(number)s canceled.", number=number)
     return run_action(event, code, f"refund_cancel-{number}", REGION, change)

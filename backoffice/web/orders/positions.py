@@ -13,7 +13,9 @@ from ...domain.errors import DomainError, Invalid, NotFound
 from ...domain.models import Event, OrderStatus
 from ...domain.names import scheme_fields
 from ...domain.permissions import Permission
+from ...domain.texts import T_
 from ...extensions import db
+from ...i18n import translated
 from ..access import current_actor, require
 from ..errors import is_htmx
 from ..templating import money
@@ -66,7 +68,7 @@ def run_position_action(event: Event, code: str, positionid: str, action: str, c
 def respond(event: Event, code: str, *, action: str, positionid: int | None, message: str | None = None,
             undo: int | None = None, error: DomainError | None = None):
     if not is_htmx():
-        flash(error.message if error is not None else message, "danger" if error is not None else "success")
+        flash(translated(error.message if error is not None else message), "danger" if error is not None else "success")
         return redirect(url_for("orders.detail", organizer=event.organizer.slug, event=event.slug, code=code), 303)
     order = load_order(event, code)
     # `message` stays unset for the other regions: the tickets region shows this action's outcome
@@ -81,19 +83,17 @@ def respond(event: Event, code: str, *, action: str, positionid: int | None, mes
     return Markup(html + "".join(others)), 200
 
 
-def _ticket(position) -> str:
-    return f"Ticket {position.positionid}"
-
-
 def _total_note(order) -> str:
+    """The sentence after a change of the tickets (it starts with a space)."""
     t = orders.totals(order)
     currency = order.event.currency
-    note = f" Order total now {money(order.total, currency)}"
+    total = money(order.total, currency)
     if t.open > 0 and order.status == OrderStatus.PENDING:
-        note += f", {money(t.open, currency)} open"
-    elif t.to_refund:
-        note += f"; {money(t.to_refund, currency)} is due for refund"
-    return note + "."
+        return T_(" Order total now %(total)s, %(open)s open.", total=total, open=money(t.open, currency))
+    if t.to_refund:
+        return T_(" Order total now %(total)s; %(refund)s is due for refund.", total=total,
+                  refund=money(t.to_refund, currency))
+    return T_(" Order total now %(total)s.", total=total)
 
 
 # --- the routes ---------------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ def position_edit(organizer, event, code, positionid):
         data["attendee_name_parts"] = _name_parts(event)
         data["answers"] = _answers_from_form(position)
         positions.update_position(position, actor=current_actor(), seen_last_modified=seen_state(), **data)
-        return f"{_ticket(position)} saved.", None
+        return T_("Ticket %(number)s saved.", number=position.positionid), None
     return run_position_action(event, code, positionid, "position_edit", change)
 
 
@@ -137,12 +137,14 @@ def position_block(organizer, event, code, positionid):
         kwargs = dict(actor=current_actor(), seen_last_modified=seen_state())
         if what == "add":
             secrets.add_block(position, **kwargs)
-            return f"{_ticket(position)} blocked: scanners refuse it.", position.positionid
+            return T_("Ticket %(number)s blocked: scanners refuse it.", number=position.positionid), position.positionid
         if what == "remove":
             secrets.remove_block(position, **kwargs)
-            rest = f" It is still blocked by {', '.join(position.blocked)}." if position.blocked else ""
-            return f"{_ticket(position)} unblocked.{rest}", None
-        raise Invalid("Choose whether to block or unblock the ticket.", code="invalid", field="block")
+            if position.blocked:
+                return T_("Ticket %(number)s unblocked. It is still blocked by %(blocks)s.",
+                          number=position.positionid, blocks=", ".join(position.blocked)), None
+            return T_("Ticket %(number)s unblocked.", number=position.positionid), None
+        raise Invalid(T_("Choose whether to block or unblock the ticket."), code="invalid", field="block")
     return run_position_action(event, code, positionid, "position_block", change)
 
 
@@ -150,7 +152,7 @@ def position_block(organizer, event, code, positionid):
 def position_secret(organizer, event, code, positionid):
     def change(position):
         secrets.regenerate_position_secret(position, actor=current_actor(), seen_last_modified=seen_state())
-        return f"New secret for {_ticket(position).lower()}; the old one no longer works.", None
+        return T_("New secret for ticket %(number)s; the old one no longer works.", number=position.positionid), None
     return run_position_action(event, code, positionid, "position_secret", change)
 
 
@@ -159,10 +161,13 @@ def position_cancel(organizer, event, code, positionid):
     def change(position):
         positions.cancel_position(position, actor=current_actor(), seen_last_modified=seen_state())
         addons = [p.positionid for p in position.order.all_positions if p.addon_to_id == position.id]
-        with_addons = ""
+        numbers = dict(number=position.positionid, addons=", ".join(map(str, addons)),
+                       total=_total_note(position.order))
+        if len(addons) > 1:
+            return T_("Ticket %(number)s with its add-ons %(addons)s canceled.%(total)s", **numbers), None
         if addons:
-            with_addons = f" with its add-on{'s' if len(addons) > 1 else ''} {', '.join(map(str, addons))}"
-        return f"{_ticket(position)}{with_addons} canceled.{_total_note(position.order)}", None
+            return T_("Ticket %(number)s with its add-on %(addons)s canceled.%(total)s", **numbers), None
+        return T_("Ticket %(number)s canceled.%(total)s", **numbers), None
     return run_position_action(event, code, positionid, "position_cancel", change)
 
 
@@ -177,8 +182,9 @@ def position_add(organizer, event, code):
             subevent=form.get("subevent"), seat=form.get("seat"), price=form.get("price"),
             addon_to=form.get("addon_to"), force=checked("force"), seen_last_modified=seen_state(),
             attendee_name_parts=_name_parts(event), attendee_email=form.get("attendee_email", ""))
-        message = f"{_ticket(position)} added: {position.item.name}, {money(position.price, event.currency)}."
-        message += _total_note(position.order)
+        message = T_("Ticket %(number)s added: %(product)s, %(price)s.%(total)s", number=position.positionid,
+                     product=position.item.name, price=money(position.price, event.currency),
+                     total=_total_note(position.order))
         db.session.commit()
     except DomainError as e:
         db.session.rollback()
@@ -188,5 +194,5 @@ def position_add(organizer, event, code):
 
 def _with_force_hint(error: DomainError) -> DomainError:
     if error.code == "quota_exceeded":
-        error.message = f"{error.message} Tick 'Overbook anyway' to add the ticket regardless."
+        error.message = T_("%(message)s Tick 'Overbook anyway' to add the ticket regardless.", message=error.message)
     return error

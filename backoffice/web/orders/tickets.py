@@ -14,6 +14,8 @@ from ...domain import orders, positions, ticket_pdf, tickets
 from ...domain.errors import Forbidden, NotFound
 from ...domain.models import Event, Order, OrderPosition
 from ...domain.permissions import Permission
+from ...domain.texts import T_
+from ...i18n import N_
 from ..access import current_actor, require
 from ..public import bp as public_bp
 from . import bp
@@ -67,7 +69,7 @@ def _pdf(data: bytes, name: str) -> Response:
 
 
 def _staff_refused(error: Forbidden):
-    return render_template("error.html", status=403, title="Ticket download not available",
+    return render_template("error.html", status=403, title=N_("Ticket download not available"),
                            message=error.message), 403
 
 
@@ -120,7 +122,8 @@ def _position_or_404(order: Order, positionid: str) -> OrderPosition:
 def position_resend(organizer, event, code, positionid):
     def change(position):
         tickets.resend_ticket_link(position, actor=current_actor())
-        return f"Ticket {position.positionid} sent to its attendee, {position.attendee_email}.", None
+        return T_("Ticket %(number)s sent to its attendee, %(email)s.", number=position.positionid,
+                  email=position.attendee_email), None
     return run_position_action(event, code, positionid, "position_resend", change)
 
 
@@ -140,7 +143,7 @@ def customer_tickets_download(organizer, event, code, secret, output):
     try:
         chosen = tickets.ensure_order_downloadable(order)
     except Forbidden as e:
-        return _customer_refused(e, _order_link(order), "Back to your order")
+        return _customer_refused(e, _order_link(order), N_("Back to your order"))
     return _pdf(ticket_pdf.render_order(order, chosen), ticket_pdf.filename(order))
 
 
@@ -149,7 +152,7 @@ def customer_ticket_download(organizer, event, code, secret, positionid, output)
     _output_or_404(output)
     order = _customer_order(organizer, event, code, secret)
     position = _position_or_404(order, positionid)
-    return _customer_position_pdf(position, back=_order_link(order), back_label="Back to your order")
+    return _customer_position_pdf(position, back=_order_link(order), back_label=N_("Back to your order"))
 
 
 def _customer_position_pdf(position: OrderPosition, back: str, back_label: str):
@@ -182,4 +185,4 @@ def attendee_ticket_download(organizer, event, code, positionid, secret, output)
     _output_or_404(output)
     position = _attendee_ticket(organizer, event, code, positionid, secret)
     return _customer_position_pdf(position, back=tickets.attendee_ticket_path(position),
-                                  back_label="Back to your ticket")
+                                  back_label=N_("Back to your ticket"))

@@ -9,6 +9,7 @@ from ...domain import audit
 from ...domain.errors import DomainError, NotFound
 from ...domain.models import Event, LogEntry
 from ...extensions import db
+from ...i18n import translated
 
 T = TypeVar("T")
 
@@ -35,9 +36,10 @@ def form_values(names: tuple[str, ...], multi: tuple[str, ...] = ()) -> dict:
 
 
 def saved(message: str, target: str):
-    """Commit and go back with the message (303: the browser does not post again)."""
+    """Commit and go back with the message (303: the browser does not post again); the message
+    is kept in the page's language, as the session keeps text only."""
     db.session.commit()
-    flash(message, "success")
+    flash(translated(message), "success")
     return redirect(target, 303)
 
 

@@ -7,6 +7,7 @@ from flask import render_template, request, url_for
 from ...domain import item_variations, items
 from ...domain.errors import DomainError
 from ...domain.permissions import Permission
+from ...domain.texts import T_
 from ...extensions import db
 from ..access import current_actor, require
 from . import bp
@@ -71,7 +72,8 @@ def item_new(organizer, event):
         db.session.rollback()
         return render_template("products/item_form.html", **_form_context(event, None, typed=typed, error=e.message,
                                                                           errors=e.errors)), 422
-    return saved(f"Product '{item.name}' created. Add variations below, or count it in a quota.", _edit_url(event, item))
+    return saved(T_("Product '%(name)s' created. Add variations below, or count it in a quota.", name=item.name),
+                 _edit_url(event, item))
 
 
 @bp.route("/<organizer>/events/<event>/products/<item_id>/", methods=["GET", "POST"])
@@ -89,8 +91,8 @@ def item_edit(organizer, event, item_id):
     except DomainError as e:
         context = refusal_context(e, seen=seen, current_seen=lambda: items.version(item))
         return render_template("products/item_form.html", **_form_context(event, item, typed=typed, **context)), 422
-    message = (f"Product '{item.name}' saved. Orders keep the prices they were sold at." if changed
-               else "Nothing was changed.")
+    message = (T_("Product '%(name)s' saved. Orders keep the prices they were sold at.", name=item.name) if changed
+               else T_("Nothing was changed."))
     return saved(message, _edit_url(event, item))
 
 
@@ -104,8 +106,13 @@ def item_move(organizer, event, item_id):
     except DomainError as e:
         db.session.rollback()
         return _list_refusal(event, e)
-    return saved(f"Moved '{item.name}' {request.form['direction']}." if moved else f"'{item.name}' is already at the end.",
-                 _list_url(event))
+    if not moved:
+        message = T_("'%(name)s' is already at the end.", name=item.name)
+    elif request.form["direction"] == "up":
+        message = T_("Moved '%(name)s' up.", name=item.name)
+    else:
+        message = T_("Moved '%(name)s' down.", name=item.name)
+    return saved(message, _list_url(event))
 
 
 @bp.post("/<organizer>/events/<event>/products/<item_id>/active")
@@ -114,7 +121,8 @@ def item_active(organizer, event, item_id):
     item = found(items.get_item, event, item_id)
     active = request.form.get("active") == "1"
     items.set_active(item, actor=current_actor(), active=active)
-    message = f"'{item.name}' is on sale." if active else f"'{item.name}' is no longer on sale; orders keep it."
+    message = (T_("'%(name)s' is on sale.", name=item.name) if active
+               else T_("'%(name)s' is no longer on sale; orders keep it.", name=item.name))
     target = _edit_url(event, item) if request.form.get("back") == "edit" else _list_url(event)
     return saved(message, target)
 
@@ -131,7 +139,7 @@ def item_delete(organizer, event, item_id):
         db.session.rollback()
         return render_template("products/item_form.html", **_form_context(
             event, item, typed=_shown(item), seen=items.version(item), delete_error=e.message)), 422
-    return saved(f"Product '{name}' deleted.", _list_url(event))
+    return saved(T_("Product '%(name)s' deleted.", name=name), _list_url(event))
 
 
 def _list_refusal(event, error: DomainError):
@@ -159,7 +167,8 @@ def variation_new(organizer, event, item_id):
         return render_template("products/item_form.html", **_form_context(
             event, item, typed=_shown(item), seen=items.version(item), new_variation=typed,
             new_variation_error=e.message, new_variation_errors=e.errors)), 422
-    return saved(f"Variation '{variation.value}' added to '{item.name}'.", _edit_url(event, item) + "#variations")
+    return saved(T_("Variation '%(name)s' added to '%(item)s'.", name=variation.value, item=item.name),
+                 _edit_url(event, item) + "#variations")
 
 
 @bp.post("/<organizer>/events/<event>/products/<item_id>/variations/<variation_id>")
@@ -179,7 +188,7 @@ def variation_edit(organizer, event, item_id, variation_id):
         context["variation_errors"] = {variation.id: e}
         context["variation_typed"] = {variation.id: typed}
         return render_template("products/item_form.html", **context), 422
-    message = f"Variation '{variation.value}' saved." if changed else "Nothing was changed."
+    message = T_("Variation '%(name)s' saved.", name=variation.value) if changed else T_("Nothing was changed.")
     return saved(message, _edit_url(event, item) + "#variations")
 
 
@@ -197,4 +206,4 @@ def variation_delete(organizer, event, item_id, variation_id):
         context = _form_context(event, item, typed=_shown(item), seen=items.version(item))
         context["variation_errors"] = {variation.id: e}
         return render_template("products/item_form.html", **context), 422
-    return saved(f"Variation '{value}' deleted.", _edit_url(event, item) + "#variations")
+    return saved(T_("Variation '%(name)s' deleted.", name=value), _edit_url(event, item) + "#variations")

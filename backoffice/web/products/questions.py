@@ -7,13 +7,18 @@ from flask import render_template, request, url_for
 from ...domain import items, questions
 from ...domain.errors import DomainError
 from ...domain.permissions import Permission
+from ...domain.texts import T_
 from ...extensions import db
+from ...i18n import N_, words
 from ..access import current_actor, require
 from . import bp
 from .common import found, history, refusal_context, saved
 
 FIELDS = ("question", "identifier", "type", "required", "active")
 NEW = {"question": "", "identifier": "", "type": "S", "required": "", "active": "on", "items": []}
+#: the kinds of answer of domain/questions.py TYPES, here so that the catalogue holds them; shown translated
+TYPE_WORDS = (N_("Text (one line)"), N_("Text (several lines)"), N_("Number"), N_("Yes or no"), N_("One choice"),
+              N_("Several choices"), N_("Date"), N_("Email address"), N_("Phone number"), N_("Country"))
 
 
 def _list_url(event) -> str:
@@ -48,7 +53,7 @@ def _attendee_shown(event) -> dict:
 
 
 def _list_page(event, status: int = 200, **extra):
-    context = dict(event=event, questions=questions.list_questions(event), types=questions.TYPES,
+    context = dict(event=event, questions=questions.list_questions(event), types=words(questions.TYPES),
                    attendee=_attendee_shown(event), attendee_seen=questions.attendee_version(event),
                    attendee_errors={}, entries=history(event, ("question.", "event.attendee_fields_changed")))
     context.update(extra)
@@ -56,7 +61,7 @@ def _list_page(event, status: int = 200, **extra):
 
 
 def _form_context(event, question, **extra) -> dict:
-    context = dict(event=event, question=question, errors={}, types=questions.TYPES,
+    context = dict(event=event, question=question, errors={}, types=words(questions.TYPES),
                    products=items.list_items(event), choice_types=questions.CHOICE_TYPES)
     if question is not None:
         context.update(saved_values=_shown(question), answered=questions.answers_count(question),
@@ -84,7 +89,7 @@ def attendee_fields(organizer, event):
         context = refusal_context(e, seen=seen, current_seen=lambda: questions.attendee_version(event))
         return _list_page(event, 422, attendee=typed, attendee_error=context["error"],
                           attendee_seen=context["seen"], attendee_errors=context["errors"])
-    return saved("Attendee fields saved." if changed else "Nothing was changed.", _list_url(event))
+    return saved(T_("Attendee fields saved.") if changed else T_("Nothing was changed."), _list_url(event))
 
 
 @bp.route("/<organizer>/events/<event>/questions/new", methods=["GET", "POST"])
@@ -100,8 +105,9 @@ def question_new(organizer, event):
         db.session.rollback()
         return render_template("products/question_form.html", **_form_context(
             event, None, typed=typed, error=e.message, errors=e.errors)), 422
-    hint = " Add its options below." if question.type in questions.CHOICE_TYPES else ""
-    return saved(f"Question created.{hint}", _edit_url(event, question))
+    message = (T_("Question created. Add its options below.") if question.type in questions.CHOICE_TYPES
+               else T_("Question created."))
+    return saved(message, _edit_url(event, question))
 
 
 @bp.route("/<organizer>/events/<event>/questions/<question_id>/", methods=["GET", "POST"])
@@ -120,7 +126,7 @@ def question_edit(organizer, event, question_id):
         context = refusal_context(e, seen=seen, current_seen=lambda: questions.version(question))
         return render_template("products/question_form.html", **_form_context(event, question, typed=typed,
                                                                               **context)), 422
-    return saved("Question saved." if changed else "Nothing was changed.", _edit_url(event, question))
+    return saved(T_("Question saved.") if changed else T_("Nothing was changed."), _edit_url(event, question))
 
 
 @bp.post("/<organizer>/events/<event>/questions/<question_id>/active")
@@ -129,8 +135,8 @@ def question_active(organizer, event, question_id):
     question = found(questions.get_question, event, question_id)
     active = request.form.get("active") == "1"
     questions.set_active(question, actor=current_actor(), active=active)
-    message = ("The question is asked again." if active
-               else "The question is no longer asked; the answers given stay with the orders.")
+    message = (T_("The question is asked again.") if active
+               else T_("The question is no longer asked; the answers given stay with the orders."))
     return saved(message, _edit_url(event, question))
 
 
@@ -145,7 +151,7 @@ def question_delete(organizer, event, question_id):
         db.session.rollback()
         return render_template("products/question_form.html", **_form_context(
             event, question, typed=_shown(question), seen=questions.version(question), delete_error=e.message)), 422
-    return saved("Question deleted.", _list_url(event))
+    return saved(T_("Question deleted."), _list_url(event))
 
 
 # --- options ---------------------------------------------------------------------------------------
@@ -176,7 +182,7 @@ def option_new(organizer, event, question_id):
         db.session.flush()
     except DomainError as e:
         return _option_refusal(event, question, e, typed=typed)
-    return saved(f"Option '{option.answer}' added.", _edit_url(event, question) + "#options")
+    return saved(T_("Option '%(answer)s' added.", answer=option.answer), _edit_url(event, question) + "#options")
 
 
 @bp.post("/<organizer>/events/<event>/questions/<question_id>/options/<option_id>")
@@ -191,7 +197,8 @@ def option_edit(organizer, event, question_id, option_id):
         db.session.flush()
     except DomainError as e:
         return _option_refusal(event, question, e, option_id=option.id, typed=typed)
-    return saved("Option saved." if changed else "Nothing was changed.", _edit_url(event, question) + "#options")
+    return saved(T_("Option saved.") if changed else T_("Nothing was changed."),
+                 _edit_url(event, question) + "#options")
 
 
 @bp.post("/<organizer>/events/<event>/questions/<question_id>/options/<option_id>/delete")
@@ -205,4 +212,4 @@ def option_delete(organizer, event, question_id, option_id):
         db.session.flush()
     except DomainError as e:
         return _option_refusal(event, question, e, option_id=option.id)
-    return saved(f"Option '{answer}' removed.", _edit_url(event, question) + "#options")
+    return saved(T_("Option '%(answer)s' removed.", answer=answer), _edit_url(event, question) + "#options")

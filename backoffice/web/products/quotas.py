@@ -7,7 +7,9 @@ from flask import flash, render_template, request, url_for
 from ...domain import items, quotas
 from ...domain.errors import DomainError
 from ...domain.permissions import Permission
+from ...domain.texts import T_
 from ...extensions import db
+from ...i18n import translated
 from ..access import current_actor, require
 from . import bp
 from .common import found, history, refusal_context, saved
@@ -66,7 +68,7 @@ def quota_new(organizer, event):
         db.session.rollback()
         return render_template("products/quota_form.html", **_form_context(event, None, typed=typed, error=e.message,
                                                                            errors=e.errors)), 422
-    return saved(f"Quota '{quota.name}' created.", _list_url(event))
+    return saved(T_("Quota '%(name)s' created.", name=quota.name), _list_url(event))
 
 
 @bp.route("/<organizer>/events/<event>/quotas/<quota_id>/", methods=["GET", "POST"])
@@ -85,8 +87,9 @@ def quota_edit(organizer, event, quota_id):
         context = refusal_context(e, seen=seen, current_seen=lambda: quotas.version(quota))
         return render_template("products/quota_form.html", **_form_context(event, quota, typed=typed, **context)), 422
     if warning:
-        flash(warning, "warning")
-    return saved(f"Quota '{quota.name}' saved." if changed else "Nothing was changed.", _list_url(event))
+        flash(translated(warning), "warning")
+    return saved(T_("Quota '%(name)s' saved.", name=quota.name) if changed else T_("Nothing was changed."),
+                 _list_url(event))
 
 
 @bp.post("/<organizer>/events/<event>/quotas/<quota_id>/delete")
@@ -101,4 +104,4 @@ def quota_delete(organizer, event, quota_id):
         db.session.rollback()
         return render_template("products/quota_form.html", **_form_context(
             event, quota, typed=_shown(quota), seen=quotas.version(quota), delete_error=e.message)), 422
-    return saved(f"Quota '{name}' deleted. Orders are unchanged.", _list_url(event))
+    return saved(T_("Quota '%(name)s' deleted. Orders are unchanged.", name=name), _list_url(event))

@@ -7,6 +7,7 @@ from flask import render_template, request, url_for
 from ...domain import parsing, quotas, seats
 from ...domain.errors import DomainError, Invalid
 from ...domain.permissions import Permission
+from ...domain.texts import T_
 from ...extensions import db
 from ..access import current_actor, require
 from ..errors import is_htmx
@@ -24,14 +25,14 @@ def _filters(event) -> tuple[seats.SeatFilters, list[str]]:
     section = request.args.get("section") or None
     blocked = request.args.get("blocked") or None
     if blocked not in (None, "yes", "no"):
-        notices.append("Ignored the filter 'blocked': choose yes or no.")
+        notices.append(T_("Ignored the filter 'blocked': choose yes or no."))
         blocked = None
     subevent_id = None
     if request.args.get("subevent"):
         try:
-            subevent_id = parsing.parse_id(request.args["subevent"], label="date")
+            subevent_id = parsing.parse_id(request.args["subevent"], label=T_("date"))
         except Invalid as e:
-            notices.append(f"Ignored the filter 'subevent': {e.message}")
+            notices.append(T_("Ignored the filter '%(name)s': %(why)s", name="subevent", why=e.message))
     return seats.SeatFilters(section=section, blocked=blocked, subevent_id=subevent_id), notices
 
 
@@ -60,9 +61,11 @@ def seat_blocked(organizer, event, seat_id):
     changed = seats.set_blocked(seat, actor=current_actor(), blocked=blocked)
     db.session.commit()
     if blocked:
-        message = f"Seat {seat.name} is blocked: it cannot be sold." if changed else f"Seat {seat.name} was already blocked."
+        message = (T_("Seat %(name)s is blocked: it cannot be sold.", name=seat.name) if changed
+                   else T_("Seat %(name)s was already blocked.", name=seat.name))
     else:
-        message = f"Seat {seat.name} can be sold again." if changed else f"Seat {seat.name} was not blocked."
+        message = (T_("Seat %(name)s can be sold again.", name=seat.name) if changed
+                   else T_("Seat %(name)s was not blocked.", name=seat.name))
     if is_htmx():
         return render_template("products/_seat_row.html", event=event, seat=seat,
                                sold=seats.sold_among([seat]), row_message=message)
@@ -84,7 +87,7 @@ def seat_import(organizer, event):
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:
-            raise Invalid("Choose the CSV file to import.", code="required", field="file")
+            raise Invalid(T_("Choose the CSV file to import."), code="required", field="file")
         subevent = seats.subevent_for(event, request.form.get("subevent_id"))
         data = upload.stream.read(seats.MAX_FILE_BYTES + 1)
         result = seats.import_seats(event, data, actor=current_actor(), subevent=subevent)
@@ -94,5 +97,5 @@ def seat_import(organizer, event):
         problems = getattr(e, "problems", None)
         return render_template("products/seat_import.html", error=e.message if not problems else None,
                                problems=problems, **{**context, "errors": e.errors}), 422
-    return saved(f"Seating list imported: {result.added} seats added, {result.updated} changed, "
-                 f"{result.unchanged} unchanged.", _list_url(event))
+    return saved(T_("Seating list imported: %(added)s seats added, %(updated)s changed, %(unchanged)s unchanged.",
+                 added=result.added, updated=result.updated, unchanged=result.unchanged), _list_url(event))

@@ -6,6 +6,7 @@ from flask import render_template, request, url_for
 from ...domain import tax_rules
 from ...domain.errors import DomainError
 from ...domain.permissions import Permission
+from ...domain.texts import T_
 from ...extensions import db
 from ..access import current_actor, require
 from . import bp
@@ -49,7 +50,7 @@ def tax_rule_list(organizer, event):
     except DomainError as e:
         db.session.rollback()
         return _page(event, 422, typed=typed, error=e.message, errors=e.errors)
-    return saved(f"Tax rule '{rule.name}' created.", _list_url(event))
+    return saved(T_("Tax rule '%(name)s' created.", name=rule.name), _list_url(event))
 
 
 @bp.route("/<organizer>/events/<event>/tax-rules/<rule_id>/", methods=["GET", "POST"])
@@ -68,7 +69,8 @@ def tax_rule_edit(organizer, event, rule_id):
         context = refusal_context(e, seen=seen, current_seen=lambda: tax_rules.version(rule))
         return render_template("products/tax_rule_form.html", event=event, rule=rule, typed=typed,
                                saved_values=_shown(rule), **context), 422
-    return saved(f"Tax rule '{rule.name}' saved." if changed else "Nothing was changed.", _list_url(event))
+    return saved(T_("Tax rule '%(name)s' saved.", name=rule.name) if changed else T_("Nothing was changed."),
+                 _list_url(event))
 
 
 @bp.post("/<organizer>/events/<event>/tax-rules/<rule_id>/delete")
@@ -82,4 +84,4 @@ def tax_rule_delete(organizer, event, rule_id):
     except DomainError as e:
         db.session.rollback()
         return _page(event, 422, error=e.message)
-    return saved(f"Tax rule '{name}' deleted.", _list_url(event))
+    return saved(T_("Tax rule '%(name)s' deleted.", name=name), _list_url(event))
