@@ -11,6 +11,11 @@ port, logs in through the login form as the demo admin and requests each page a 
 warm up, then `--runs` times. Prints median and p95 per page, the memory of each worker and the
 machine's load, and exits with 1 when any request failed. The htmx action extends the payment
 deadline of one pending order, so every run adds entries to that order's history.
+
+The JSON API rows send `Authorization: Token …` with a team token made for the run through the
+domain (the demo admin's team: every permission, all events); after the rows, a few clients at
+once request the API's event order list for some seconds and the requests per second are printed.
+`--only TEXT` times only the rows whose label contains TEXT (e.g. `--only API`).
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -48,6 +54,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--dir", default=None,
                         help="folder of the SQLite database (default /tmp/backoffice-bench-N); "
                              "ignored when DATABASE_URL is set")
+    parser.add_argument("--only", default=None, help="time only the rows whose label contains this text")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent clients of the API throughput run")
+    parser.add_argument("--seconds", type=float, default=5, help="length of the API throughput run (0: none)")
     return parser.parse_args()
 
 
@@ -90,6 +99,7 @@ class Sample:
     customer_family: str
     customer_email_part: str
     pending_code: str | None
+    api_token: str = ""
 
 
 def count_rows(env: dict[str, str]) -> tuple[int, int]:
@@ -140,9 +150,29 @@ def pick(env: dict[str, str]) -> Sample:
                 order_family=order.invoice_address.name_cached.split()[-1],
                 order_email_part=order.email.split("@")[0][:6],
                 customer_id=customer.identifier, customer_family=customer.name_cached.split()[-1],
-                customer_email_part=customer.email.split("@")[0][:6], pending_code=pending)
+                customer_email_part=customer.email.split("@")[0][:6], pending_code=pending,
+                api_token=api_token(organizer))
         finally:
             db.engine.dispose()
+
+
+def api_token(organizer) -> str:
+    """A new token of the demo admin's team, made like the team page makes one."""
+    from sqlalchemy import select
+
+    from backoffice.domain import api_tokens
+    from backoffice.domain.audit import Actor
+    from backoffice.domain.models import Team, User
+    from backoffice.extensions import db
+    admin = db.session.scalar(select(User).where(User.email == ADMIN_EMAIL))
+    team = db.session.scalars(select(Team).where(Team.organizer_id == organizer.id, Team.members.contains(admin))
+                              .order_by(Team.id)).first()
+    if team is None:
+        raise SystemExit(f"{ADMIN_EMAIL} is in no team of {organizer.slug}: no API token for the API rows")
+    _token, plain = api_tokens.create_token(team, name=f"bench {dt.datetime.now():%Y-%m-%d %H:%M}",
+                                            actor=Actor(label="bench"))
+    db.session.commit()
+    return plain
 
 
 _APP = None
@@ -367,7 +397,69 @@ def pages(s: Sample, browser: Browser) -> list[tuple[str, object]]:
     ]
     if s.pending_code:
         result.append((f"htmx: extend deadline of {s.pending_code}", ExtendAction(browser, f"{orders}{s.pending_code}/")))
-    return result
+    return result + [(label, get(path, api_headers(s))) for label, path in api_pages(s)]
+
+
+def api_headers(s: Sample) -> dict[str, str]:
+    return {"Authorization": f"Token {s.api_token}", "Accept": "application/json"}
+
+
+def api_event_orders(s: Sample) -> str:
+    return f"/api/v1/organizers/{s.organizer}/events/{s.event}/orders/"
+
+
+def api_pages(s: Sample) -> list[tuple[str, str]]:
+    api = f"/api/v1/organizers/{s.organizer}"
+    return [
+        ("API event order list, page 1", api_event_orders(s)),
+        ("API organizer order list, page 1", f"{api}/orders/"),
+        (f"API order detail {s.code}", f"{api_event_orders(s)}{s.code}/"),
+        ("API event position list, page 1", f"{api}/events/{s.event}/orderpositions/"),
+        ("API customer list, page 1", f"{api}/customers/"),
+    ]
+
+
+@dataclass
+class Throughput:
+    label: str
+    clients: int
+    seconds: float
+    done: int
+    failed: int
+    cpu_ms: float
+
+
+def throughput(port: int, path: str, headers: dict[str, str], clients: int, seconds: float,
+               workers: list[int]) -> Throughput:
+    """`clients` threads request `path` one after another for `seconds`: completed requests per
+    second with the server busy, which the one-at-a-time medians do not show."""
+    counts = [[0, 0] for _ in range(clients)]
+    stop = time.monotonic() + seconds
+
+    def client(tally: list[int]) -> None:
+        while time.monotonic() < stop:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            try:
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                tally[0 if response.status == 200 else 1] += 1
+            except OSError:
+                tally[1] += 1
+            finally:
+                connection.close()
+
+    cpu_before = cpu_seconds(workers)
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(tally,)) for tally in counts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    done = sum(c[0] for c in counts)
+    cpu = (cpu_seconds(workers) - cpu_before) * 1000 / max(done, 1)
+    return Throughput(path, clients, elapsed, done, sum(c[1] for c in counts), cpu)
 
 
 def measure(label: str, send, runs: int, warmup: int, workers: list[int] = ()) -> Result:
@@ -412,7 +504,7 @@ def p95(times: list[float]) -> float:
 
 
 def report(results: list[Result], sample: Sample, env: dict[str, str], args, rss: dict[int, float],
-           loads: tuple[tuple[float, ...], tuple[float, ...]]) -> None:
+           loads: tuple[tuple[float, ...], tuple[float, ...]], rate: Throughput | None = None) -> None:
     print()
     print(f"Database: {database_label(env)}")
     print(f"Data: {sample.orders:,} orders, {sample.customers:,} customers; "
@@ -431,6 +523,11 @@ def report(results: list[Result], sample: Sample, env: dict[str, str], args, rss
             continue
         median = statistics.median(r.times) if r.times else float("nan")
         print(f"| {r.label:{width}} | {median:9.1f} | {p95(r.times):6.1f} | {r.cpu_ms:6.1f} | {len(r.failures):6d} |")
+    if rate is not None:
+        print()
+        print(f"Throughput of {rate.label}: {rate.done / rate.seconds:.1f} requests/s with {rate.clients} "
+              f"concurrent clients over {rate.seconds:.1f} s ({rate.done} answered, {rate.failed} failed, "
+              f"{rate.cpu_ms:.1f} CPU ms per request)")
     print()
     for pid, mib in rss.items():
         print(f"gunicorn worker {pid}: RSS {mib:.0f} MiB")
@@ -458,13 +555,20 @@ def main() -> int:
         results = []
         workers = workers_of(server.pid)
         for label, send in pages(sample, browser):
+            if args.only and args.only.lower() not in label.lower():
+                continue
             results.append(measure(label, send, args.runs, args.warmup, workers))
             print(f"  {label}: done", file=sys.stderr)
+        rate = None
+        if args.seconds > 0 and (not args.only or args.only.lower() in "api event order list"):
+            rate = throughput(port, api_event_orders(sample), api_headers(sample), args.clients, args.seconds, workers)
+            if rate.failed:
+                results.append(Result("API throughput run", [], [f"{rate.failed} requests"]))
         rss = {pid: rss_mib(pid) for pid in workers_of(server.pid)}
-        report(results, sample, env, args, rss, (loads_before, os.getloadavg()))
+        report(results, sample, env, args, rss, (loads_before, os.getloadavg()), rate)
     finally:
         stop_gunicorn(server)
-    if not sample.pending_code:
+    if not sample.pending_code and not args.only:
         print("FAILED: no pending order in the event, so the htmx action was not measured")
         return 1
     return 1 if any(r.failures for r in results) else 0

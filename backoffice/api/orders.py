@@ -8,18 +8,18 @@ from flask import jsonify
 from ..domain import order_queries
 from sqlalchemy.orm import selectinload
 
-from ..domain.models import Answer, Event, Order, OrderPosition, OrderRefund, Organizer, utcnow
+from ..domain.models import Event, Order, OrderPosition, Organizer, utcnow
 from ..domain.order_queries import OrderFilters
 from ..domain.permissions import Permission
 from ..extensions import db
 from . import auth
 from .errors import detail
-from .order_output import serialize_order, trimmed
+from .order_output import serialize_order, serialize_orders, trimmed
 from .paging import paginated
 from .params import query
 from .registry import route
 from .schemas.orders import Order as OrderSchema
-from .schemas.orders import OrderDetailQuery, OrderListQuery
+from .schemas.orders import EventOrderListQuery, OrderDetailQuery, OrderListQuery
 
 TAG = "Orders"
 EVENT_ORDERS = "/organizers/<organizer>/events/<event>/orders/"
@@ -32,19 +32,16 @@ def page_generated(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def loading():
-    """Everything an order shows, in a fixed number of queries per page. Only select-in loads:
-    a join in the page's own query would keep SQLite from reading it off the ordering index
-    (it then sorts every order of the event)."""
+def loading(pdf_data: bool = False):
+    """What the download rule and the URL of a page's orders read (with pdf_data: what a ticket
+    prints), in a fixed number of queries per page; the other parts come from
+    order_parts.PageParts. Only select-in loads: a join in the page's own query would keep SQLite
+    from reading it off the ordering index (it then sorts every order of the event)."""
+    printed = [selectinload(OrderPosition.variation), selectinload(OrderPosition.subevent),
+               selectinload(OrderPosition.seat)] if pdf_data else []
     return [
-        selectinload(Order.event).selectinload(Event.organizer), selectinload(Order.customer),
-        selectinload(Order.invoice_address),
-        selectinload(Order.all_positions).options(
-            selectinload(OrderPosition.item), selectinload(OrderPosition.seat),
-            selectinload(OrderPosition.answers).options(selectinload(Answer.question), selectinload(Answer.options)),
-            selectinload(OrderPosition.checkins)),
-        selectinload(Order.all_fees), selectinload(Order.payments),
-        selectinload(Order.refunds).selectinload(OrderRefund.payment),
+        selectinload(Order.event).selectinload(Event.organizer),
+        selectinload(Order.all_positions).options(selectinload(OrderPosition.item), *printed),
     ]
 
 
@@ -59,35 +56,39 @@ def filters_from(args: OrderListQuery) -> OrderFilters:
         include_canceled_fees=args.include_canceled_fees)
 
 
-def _order_page(organizer: Organizer, event_ids: list[int] | None):
-    args = query(OrderListQuery)
+def _order_page(organizer: Organizer, event_ids: list[int] | None, model: type[OrderListQuery] = OrderListQuery):
+    args = query(model)
+    pdf_data = getattr(args, "pdf_data", False)
     # before the query: a change committed while it runs is seen again by the next modified_since
     generated = utcnow()
     stmt = (order_queries.orders_stmt(event_ids, organizer.id, filters_from(args), args.ordering)
-            .options(*loading()))
-    flags = dict(canceled_positions=args.include_canceled_positions, canceled_fees=args.include_canceled_fees)
+            .options(*loading(pdf_data)))
+    flags = dict(canceled_positions=args.include_canceled_positions, canceled_fees=args.include_canceled_fees,
+                 pdf_data=pdf_data)
 
     def serialize(rows: list[Order]) -> list[dict]:
-        return [trimmed(serialize_order(o, **flags), args.include, args.exclude) for o in rows]
+        return [trimmed(data, args.include, args.exclude) for data in serialize_orders(rows, **flags)]
 
     response = jsonify(paginated(stmt, args.page, serialize))
     response.headers["X-Page-Generated"] = page_generated(generated)
     return response
 
 
-@route(EVENT_ORDERS, "GET", "List the orders of an event", tag=TAG, query=OrderListQuery, response=OrderSchema,
-       many=True, errors=(400, 401, 403, 404), headers=PAGE_GENERATED)
+@route(EVENT_ORDERS, "GET", "List the orders of an event", tag=TAG, query=EventOrderListQuery,
+       response=OrderSchema, many=True, errors=(400, 401, 403, 404), headers=PAGE_GENERATED)
 def list_event_orders(organizer: str, event: str):
-    """Default ordering: datetime. Canceled positions and fees only with include_canceled_*."""
+    """Default ordering: datetime. Canceled positions and fees only with include_canceled_*;
+    pdf_data=true adds to each position what its ticket PDF prints."""
     org = auth.organizer_for(organizer, Permission.VIEW_ORDERS)
     ev = auth.event_for(org, event, Permission.VIEW_ORDERS)
-    return _order_page(org, [ev.id])
+    return _order_page(org, [ev.id], EventOrderListQuery)
 
 
 @route("/organizers/<organizer>/orders/", "GET", "List the orders of every event", tag=TAG,
        query=OrderListQuery, response=OrderSchema, many=True, errors=(400, 401, 403, 404), headers=PAGE_GENERATED)
 def list_organizer_orders(organizer: str):
-    """The orders of all events the token's team may see; the same parameters as the event list."""
+    """The orders of all events the token's team may see; the same parameters as the event list but
+    pdf_data, which is not offered here (as in pretix) and ignored."""
     org = auth.organizer_for(organizer, Permission.VIEW_ORDERS)
     return _order_page(org, auth.event_ids_for(org, Permission.VIEW_ORDERS))
 

@@ -90,13 +90,14 @@ def refund_payment(organizer: str, event: str, code: str, local_id: str):
 @route(ONE_ORDER + "refunds/", "POST", "Record a refund", tag=TAG, body=RefundCreate, response=Refund,
        status=201, errors=REFUSALS)
 def create_refund(organizer: str, event: str, code: str):
-    """mark_canceled cancels the order (without an email); mark_pending sets a paid order back to pending."""
+    """mark_canceled cancels the order (without an email); mark_pending sets a paid order back to pending.
+    As in pretix, the amount is not checked against what was paid (the page's form does check it)."""
     _ev, order = _in_order(organizer, event, code)
     data = body(RefundCreate)
     refund = refunds.create_refund(order, actor=auth.actor(), amount=_amount(data.amount), state=data.state,
                                    source=data.source, payment=data.payment, execution_date=data.execution_date,
                                    comment=data.comment, provider=data.provider, mark_canceled=data.mark_canceled,
-                                   mark_pending=data.mark_pending)
+                                   mark_pending=data.mark_pending, allow_above_paid=True)
     db.session.commit()
     return jsonify(serialize_refund(_reloaded(OrderRefund, refund.id))), 201
 

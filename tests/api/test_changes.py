@@ -200,6 +200,43 @@ def test_refund_lifecycle_created_done_external_processed_canceled(api, world):
     assert states == ["done", "done", "canceled"]
 
 
+def test_a_refund_may_give_back_more_than_was_paid_as_003_says(api, world):
+    """003 records refunds unchecked; the page's form still refuses (tests/web/test_order_payments.py)."""
+    order = _order(world, status=OrderStatus.PAID)
+    base = f"{EVENT}orders/{order.code}/refunds/"
+    on_payment = api.post(base, {"amount": "80.00", "payment": 1, "state": "created"})
+    assert on_payment.status_code == 201, on_payment.json
+    assert (on_payment.json["amount"], on_payment.json["payment"]) == ("80.00", 1)
+    beyond_the_order = api.post(base, {"amount": "1000.00", "provider": "manual", "state": "done"})
+    assert beyond_the_order.status_code == 201, beyond_the_order.json
+    db.session.rollback()
+    amounts = [str(r.amount) for r in db.session.scalars(
+        select(OrderRefund).where(OrderRefund.order_id == order.id).order_by(OrderRefund.local_id))]
+    assert amounts == ["80.00", "1000.00"]
+    assert _actions(order).count("order.refund_created") == 2
+
+
+def test_the_form_s_refund_rule_still_caps_the_amount(world):
+    from backoffice.domain import refunds
+    from backoffice.domain.audit import Actor
+    from backoffice.domain.errors import Invalid
+    order = _order(world, status=OrderStatus.PAID)
+    with pytest.raises(Invalid) as refused:
+        refunds.create_refund(order, actor=Actor(label="test"), amount="80.00", payment=1)
+    assert refused.value.field == "amount"
+    db.session.rollback()
+    assert db.session.scalar(select(OrderRefund).where(OrderRefund.order_id == order.id)) is None
+
+
+@pytest.mark.parametrize("amount", ["0", "0.00", "-5", "10.001", "1e3", "1000000000000", "x", "", 1e308, True, None])
+def test_refund_amounts_that_are_no_amount_are_refused_without_a_refund(api, world, amount):
+    order = _order(world, status=OrderStatus.PAID)
+    response = api.post(f"{EVENT}orders/{order.code}/refunds/", {"amount": amount, "payment": 1})
+    assert response.status_code == 400 and "amount" in response.json, response.json
+    assert _fresh(Order, order.id).status == OrderStatus.PAID
+    assert db.session.scalar(select(OrderRefund).where(OrderRefund.order_id == order.id)) is None
+
+
 def test_refund_of_an_unknown_payment_names_the_field(api, world):
     order = _order(world, status=OrderStatus.PAID)
     response = api.post(f"{EVENT}orders/{order.code}/refunds/", {"amount": "1.00", "payment": 7})

@@ -19,7 +19,7 @@ QUERY_VALUES = ["0001-01-01", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+
 ORDER_PARAMS = ["page", "ordering", "code", "status", "search", "customer", "item", "variation", "testmode",
                 "require_approval", "include_canceled_positions", "include_canceled_fees", "email", "locale",
                 "modified_since", "created_since", "created_before", "subevent", "subevent_after",
-                "subevent_before", "sales_channel", "payment_provider", "include", "exclude"]
+                "subevent_before", "sales_channel", "payment_provider", "include", "exclude", "pdf_data"]
 
 
 def _count(model) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from backoffice.domain.models import (Answer, Checkin, CheckinList, InvoiceAddress, OrderStatus, Question,
-                                      QuestionOption)
+from backoffice.domain.models import (Answer, Checkin, CheckinList, InvoiceAddress, OrderRefund, OrderStatus,
+                                      Question, QuestionOption)
 from backoffice.extensions import db
 from tests import factories
 
@@ -171,3 +171,126 @@ def test_money_keeps_two_decimals(api, world):
     db.session.commit()
     result = api.get(f"{EVENT}{order.code}/").json
     assert result["total"] == "7.50" and result["positions"][0]["price"] == "7.50"
+
+
+# --- a page of orders with every part: the same JSON as one order, in a fixed number of queries ---
+
+def rich_orders(world, count: int) -> list:
+    """`count` orders showing every part an order has: customer, invoice address, fees, a payment
+    and a refund, and positions with a seat, an answer with options and a check-in."""
+    question = Question(event_id=world.event.id, identifier="MEAL", question="Meal?", type="M")
+    options = [QuestionOption(question=question, identifier=f"O{i}", answer=f"Option {i}", position=2 - i)
+               for i in range(2)]
+    checkin_list = CheckinList(event_id=world.event.id, name="Entrance")
+    db.session.add_all([question, *options, checkin_list])
+    db.session.flush()
+    made = []
+    for i in range(count):
+        seat = factories.seat(world.event, f"R{i}")
+        order = factories.order(world.event, [world.ticket, world.ticket], status=OrderStatus.PAID,
+                                fees=[("payment", "2.50")], seats=[seat, None],
+                                customer=factories.customer(world.organizer),
+                                when=datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=i))
+        db.session.add(InvoiceAddress(order=order, company=f"Company {i}", name_parts={"_scheme": "full",
+                                      "full_name": "Jo"}, name_cached="Jo", country="DE"))
+        first = order.all_positions[0]
+        answer = Answer(position=first, question=question, answer="Option 0, Option 1")
+        answer.options = list(options)
+        db.session.add_all([answer, Checkin(list_id=checkin_list.id, position_id=first.id,
+                                            datetime=datetime(2024, 2, 1, 9, 30, tzinfo=timezone.utc))])
+        db.session.add(OrderRefund(order=order, local_id=1, state="done", source="admin", amount=Decimal("5.00"),
+                                   provider="manual", payment=order.payments[0],
+                                   created=datetime(2024, 1, 3, tzinfo=timezone.utc)))
+        made.append(order)
+    db.session.commit()
+    return made
+
+
+def test_a_page_of_orders_sends_what_each_order_sends(api, world):
+    orders = rich_orders(world, 3)
+    listed = api.get(f"{EVENT}?include_canceled_positions=true&include_canceled_fees=true").json["results"]
+    assert [o["code"] for o in listed] == [o.code for o in orders]
+    for order, entry in zip(orders, listed):
+        detail = api.get(f"{EVENT}{order.code}/?include_canceled_positions=true&include_canceled_fees=true").json
+        assert entry == detail
+    first = listed[0]
+    assert first["customer"] and first["invoice_address"]["company"] == "Company 0"
+    assert first["fees"][0]["value"] == "2.50" and first["payments"][0]["amount"] == "102.50"
+    assert first["refunds"][0]["payment"] == 1 and first["refunds"][0]["created"] == "2024-01-03T00:00:00Z"
+    seated, unseated = first["positions"]
+    assert seated["seat"]["name"] == "R0" and unseated["seat"] is None
+    # options in the order the question lists them
+    assert seated["answers"][0]["option_identifiers"] == ["O1", "O0"]
+    assert seated["checkins"][0]["datetime"] == "2024-02-01T09:30:00Z" and unseated["checkins"] == []
+
+
+def test_a_page_of_orders_is_what_the_order_schema_sends(api, world):
+    """The list is sent as built, without going through the model: the model (and the OpenAPI
+    document made from it) must still give back exactly the same."""
+    from backoffice.api.order_output import sent
+    from backoffice.api.schemas.orders import Order as OrderSchema
+    rich_orders(world, 2)
+    for query in ("", "?pdf_data=true&include_canceled_positions=true"):
+        for entry in api.get(EVENT + query).json["results"]:
+            assert sent(OrderSchema, entry) == entry
+
+
+def test_order_list_page_needs_a_fixed_number_of_queries(api, world, count_queries):
+    rich_orders(world, 12)
+    api.get(EVENT)  # the token's "last used" is written on its first request only
+    # token, organizer, team, event; count, page; the page's events and organizers, positions,
+    # products; customers, invoice addresses, fees, payments, refunds, answers, answer options,
+    # check-ins, seats
+    with count_queries() as twelve:
+        assert api.get(EVENT).json["count"] == 12
+    assert twelve.count == 19, "\n".join(twelve.statements)
+    with count_queries() as printed:
+        assert api.get(f"{EVENT}?pdf_data=true").status_code == 200
+    # and the seats as the ticket prints them (variations and dates of a series too, when any
+    # position has one)
+    assert printed.count == 19 + 1, "\n".join(printed.statements)
+
+
+# --- pdf_data ------------------------------------------------------------------------------------
+
+def test_pdf_data_sends_what_the_ticket_prints(api, world):
+    seat = factories.seat(world.event, "B7")
+    order = factories.order(world.event, [world.ticket], seats=[seat])
+    german = factories.order(world.event, [world.ticket], locale="de")
+    db.session.commit()
+    plain = api.get(EVENT).json["results"][0]
+    assert "pdf_data" not in plain["positions"][0]
+    listed = {o["code"]: o for o in api.get(f"{EVENT}?pdf_data=true").json["results"]}
+    data = listed[order.code]["positions"][0]["pdf_data"]
+    position = order.all_positions[0]
+    assert data["event_name"] == "Conference" and data["organizer"] == "Demo Organizer"
+    assert data["itemvar"] == "Regular ticket" and data["attendee_name"] == "Attendee 1"
+    assert data["order"] == order.code and data["positionid"] == 1 and data["secret"] == position.secret
+    assert data["price"] == "€50.00" and data["seat"].startswith("B7") and data["attendee_company"] == ""
+    assert "(Europe/Berlin)" in data["event_date"]
+    # in the order's language, as its PDF
+    assert listed[german.code]["positions"][0]["pdf_data"]["price"] == "50,00\xa0€"
+    # the organizer-wide list does not offer it (as in pretix) and ignores the parameter
+    everywhere = api.get(f"{ORGANIZER}?pdf_data=true").json["results"]
+    assert everywhere and all("pdf_data" not in p for o in everywhere for p in o["positions"])
+    assert "pdf_data" not in api.get(f"{EVENT}{order.code}/?pdf_data=true").json["positions"][0]
+    assert api.get(f"{EVENT}?pdf_data=maybe").status_code == 400
+
+
+def test_pdf_data_is_documented_on_the_event_list_only(client):
+    doc = client.get("/api/v1/openapi.json").json
+    params = lambda path: {p["name"] for p in doc["paths"][path]["get"]["parameters"]}  # noqa: E731
+    assert "pdf_data" in params("/api/v1/organizers/{organizer}/events/{event}/orders/")
+    assert "pdf_data" not in params("/api/v1/organizers/{organizer}/orders/")
+    assert "secret" in doc["components"]["schemas"]["PdfData"]["properties"]
+
+
+def test_a_page_of_positions_sends_what_each_position_sends(api, world):
+    from backoffice.api.order_output import sent
+    from backoffice.api.schemas.orders import Position
+    rich_orders(world, 2)
+    listed = api.get("/api/v1/organizers/demo/events/conf/orderpositions/").json["results"]
+    assert len(listed) == 4 and listed[0]["seat"]["name"] == "R0" and listed[0]["answers"]
+    for entry in listed:
+        assert entry == api.get(f"/api/v1/organizers/demo/events/conf/orderpositions/{entry['id']}/").json
+        assert sent(Position, entry) == entry

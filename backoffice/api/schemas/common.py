@@ -1,11 +1,12 @@
 """Types every resource uses: money as a string with two decimals, bounded moments, pages."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic_core import to_jsonable_python
 
 from ...domain import parsing
 
@@ -19,6 +20,16 @@ def _money_text(value: Decimal) -> str:
 #: an amount as pretix writes it: "23.00"
 Money = Annotated[Decimal, PlainSerializer(_money_text, return_type=str),
                   WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["23.00"]})]
+
+
+def money_json(value: Decimal | None) -> str | None:
+    """An amount as `Money` sends it."""
+    return None if value is None else _money_text(value)
+
+
+def moment_json(value: datetime | date | None) -> str | None:
+    """A moment or day as pydantic sends it (a UTC moment ends in Z)."""
+    return None if value is None else to_jsonable_python(value)
 
 
 def _bounded(moment: datetime) -> datetime:

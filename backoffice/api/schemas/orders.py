@@ -77,6 +77,23 @@ class Seat(Trimmable):
     seat_guid: str
 
 
+class PdfData(Output):
+    """What the position's ticket PDF prints, in the order's language (domain/ticket_pdf.py
+    draws the page from these values)."""
+    organizer: str = Field(description="The organizer's name")
+    event_name: str
+    event_date: str = Field(description="The date of the ticket (its date of the series, if any), with its time zone")
+    event_location: str
+    itemvar: str = Field(description="The product, with its variation")
+    attendee_name: str
+    attendee_company: str
+    seat: str = Field(description="The seat as printed, empty without one")
+    order: str = Field(description="The order's code")
+    positionid: int
+    price: str = Field(description="The price as printed, with its currency")
+    secret: str = Field(description="What the ticket's QR code holds")
+
+
 class Position(Trimmable):
     id: int
     order: str
@@ -111,6 +128,8 @@ class Position(Trimmable):
     checkins: list[Checkin]
     answers: list[Answer]
     downloads: list[Download]
+    pdf_data: PdfData | None = Field(None, description="Only on the event's order list with pdf_data=true; "
+                                                         "otherwise missing")
 
 
 class Payment(Output):
@@ -203,6 +222,10 @@ class OrderListQuery(OrderDetailQuery):
                                                "(repeatable)")
     exclude: list[FieldPath] = Field([], description="Without these fields, e.g. positions.downloads (repeatable; "
                                                "applied after include)")
+
+
+class EventOrderListQuery(OrderListQuery):
+    pdf_data: bool = Field(False, description="Each position with pdf_data: what its ticket PDF prints")
 
 
 class PageQuery(Query):
