@@ -87,8 +87,7 @@ def organizer_menu() -> dict:
             .join(team_member, team_member.c.team_id == Team.id)
             .where(team_member.c.user_id == current_user.id)).all()
     organizers = sorted({(slug, name) for slug, name, _ in rows}, key=lambda o: (o[1].lower(), o[0]))
-    # with a team, organizers exist: creating another needs "manage the team" somewhere (organizers_setup)
-    may_create = any(manage for _, _, manage in rows)
+    may_create = setup.may_create_organizer(current_actor(), team_rights=[manage for _, _, manage in rows])
     request.organizer_menu = {"organizers": [{"slug": s, "name": n} for s, n in organizers],
                               "may_create": may_create}
     return request.organizer_menu

@@ -196,6 +196,15 @@ def test_afterwards_only_who_may_manage_a_team_creates_organizers(world):
             setup.create_organizer(actor=Actor(user=user), **ORG)
     assert setup.may_create_organizer(Actor(user=world.admin))
     assert db.session.scalar(select(func.count(Organizer.id))) == 1
+    # the switcher passes the rights of the teams it read: the same answers
+    for user, rights in ((helper, [False]), (loner, []), (world.admin, [True])):
+        assert setup.may_create_organizer(Actor(user=user), team_rights=rights) == \
+            setup.may_create_organizer(Actor(user=user))
+
+
+def test_a_user_without_teams_may_create_the_first_organizer_from_the_switcher():
+    user = staff.create_user(email="first@example.org", password="long enough")
+    assert setup.may_create_organizer(Actor(user=user), team_rights=[])
 
 
 def test_api_tokens_and_deactivated_users_cannot_create_organizers(world):
