@@ -19,8 +19,10 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from sqlalchemy import select
 
+from .. import i18n
 from ..extensions import db
 from . import audit, parsing
 from .audit import Actor
@@ -32,8 +34,8 @@ from .tx import is_sqlite
 from .texts import T_
 
 NUMBER_DIGITS = 5
-FEE_LABELS = {"payment": "Payment fee", "passbook": "Passbook fee", "other": "Fee",
-              "cancellation": "Cancellation fee"}
+FEE_LABELS = {"payment": i18n.N_("Payment fee"), "passbook": i18n.N_("Passbook fee"), "other": i18n.N_("Fee"),
+              "cancellation": i18n.N_("Cancellation fee")}
 _TRAILING_DIGITS = re.compile(r"^(.*?)(\d+)$")
 
 
@@ -121,7 +123,7 @@ def issuer_text(order: Order) -> str:
     lines = [(org.invoice_issuer_name or "").strip() or org.name]
     lines += _text_lines(org.invoice_issuer_address)
     if (org.invoice_issuer_vat_id or "").strip():
-        lines.append(f"VAT ID: {org.invoice_issuer_vat_id.strip()}")
+        lines.append(gettext("VAT ID: %(vat_id)s", vat_id=org.invoice_issuer_vat_id.strip()))
     return "\n".join(lines)
 
 
@@ -132,11 +134,11 @@ def recipient_text(order: Order) -> str:
     if a is not None:
         lines += _text_lines(a.company) + _text_lines(a.name) + _text_lines(a.street)
         lines += _text_lines(" ".join(part for part in (a.zipcode, a.city) if part))
-        lines += _text_lines(a.state) + _text_lines(country_name(a.country))
+        lines += _text_lines(a.state) + _text_lines(country_name(a.country, i18n.current() or i18n.DEFAULT))
         if (a.vat_id or "").strip():
-            lines.append(f"VAT ID: {a.vat_id.strip()}")
+            lines.append(gettext("VAT ID: %(vat_id)s", vat_id=a.vat_id.strip()))
         if (a.internal_reference or "").strip():
-            lines.append(f"Your reference: {a.internal_reference.strip()}")
+            lines.append(gettext("Your reference: %(reference)s", reference=a.internal_reference.strip()))
     if not lines and order.email:
         lines.append(order.email)
     return "\n".join(lines)
@@ -150,12 +152,12 @@ def _position_description(position, tz: str) -> str:
     name = position.item.name
     lines = [f"{name} – {position.variation.value}" if position.variation is not None else name]
     if position.attendee_name:
-        lines.append(f"Attendee: {position.attendee_name}")
+        lines.append(gettext("Attendee: %(name)s", name=position.attendee_name))
     if position.subevent is not None:
-        when = position.subevent.date_from.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
-        lines.append(f"Date: {position.subevent.name}, {when}")
+        lines.append(gettext("Date: %(date)s, %(when)s", date=position.subevent.name,
+                             when=i18n.datetime_text(position.subevent.date_from, tz)))
     if position.seat is not None:
-        lines.append(f"Seat: {position.seat.name}")
+        lines.append(gettext("Seat: %(seat)s", seat=position.seat.name))
     return "\n".join(lines)
 
 
@@ -170,7 +172,8 @@ def _lines_of(order: Order) -> list[InvoiceLine]:
                                  tax_name=p.tax_rule.name if p.tax_rule is not None else ""))
     for f in order.fees:
         rule = rules.get(f.tax_rule_id)
-        lines.append(InvoiceLine(description=f.description or FEE_LABELS.get(f.fee_type, "Fee"), gross_value=f.value,
+        label = f.description or gettext(FEE_LABELS.get(f.fee_type, FEE_LABELS["other"]))
+        lines.append(InvoiceLine(description=label, gross_value=f.value,
                                  tax_rate=f.tax_rate, tax_value=f.tax_value,
                                  tax_name=rule.name if rule is not None else ""))
     for number, line in enumerate(lines, start=1):
@@ -246,10 +249,12 @@ def create_invoice(order: Order, *, actor: Actor, seen_last_modified: str | None
 
 
 def _issue(order: Order, now: datetime) -> Invoice:
-    lines = _lines_of(order)
+    # written in the order's language, as its mails (i18n.language_of); kept as issued
+    with i18n.language(i18n.language_of(order)):
+        lines, issuer, recipient = _lines_of(order), issuer_text(order), recipient_text(order)
     invoice = Invoice(event_id=order.event_id, number=_next_number(order), is_cancellation=False,
-                      date=_today(order, now), created=now, issuer=issuer_text(order),
-                      recipient=recipient_text(order), currency=order.event.currency, lines=lines)
+                      date=_today(order, now), created=now, issuer=issuer,
+                      recipient=recipient, currency=order.event.currency, lines=lines)
     order.invoices.append(invoice)  # a change of the order's collection: last_modified moves
     db.session.flush()
     return invoice

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from backoffice.domain import invoice_pdf, invoices, ticket_pdf
 from backoffice.domain.audit import Actor
-from backoffice.domain.models import OrderStatus, TaxRule
+from backoffice.domain.models import InvoiceAddress, OrderStatus, TaxRule
 from backoffice.extensions import db
 from tests import factories
 
@@ -73,3 +73,32 @@ def test_an_order_in_a_language_we_lack_gets_the_events(world):
     world.event.locale = "de"
     text = ticket_text(world, "fr")
     assert "Teilnehmer" in text
+
+
+def issued_invoice(world, locale: str):
+    world.organizer.invoice_issuer_vat_id = "DE999999999"
+    order = factories.order(world.event, [world.ticket], status=OrderStatus.PAID, locale=locale,
+                            fees=[("payment", "2.00")])
+    order.all_positions[0].attendee_name_parts = {"_scheme": "full", "full_name": "Jürgen Öztürk"}
+    order.all_positions[0].attendee_name_cached = "Jürgen Öztürk"
+    db.session.add(InvoiceAddress(order=order, name_parts={"_scheme": "full"}, name_cached="Jürgen Öztürk",
+                                  country="AT", vat_id="ATU12345678", internal_reference="PO-7"))
+    db.session.commit()
+    return invoices.create_invoice(order, actor=Actor(user=world.admin),
+                                   now=datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))
+
+
+def test_a_german_orders_invoice_lines_and_addresses_are_issued_in_german(world):
+    invoice = issued_invoice(world, "de")
+    assert "USt-IdNr.: DE999999999" in invoice.issuer
+    assert "Österreich" in invoice.recipient and "Ihre Referenz: PO-7" in invoice.recipient
+    assert "Teilnehmer: Jürgen Öztürk" in invoice.lines[0].description
+    assert invoice.lines[1].description == "Zahlungsgebühr"
+
+
+def test_an_english_orders_invoice_lines_stay_english(world):
+    invoice = issued_invoice(world, "en")
+    assert "VAT ID: DE999999999" in invoice.issuer
+    assert "Austria" in invoice.recipient and "Your reference: PO-7" in invoice.recipient
+    assert "Attendee: Jürgen Öztürk" in invoice.lines[0].description
+    assert invoice.lines[1].description == "Payment fee"
