@@ -300,12 +300,7 @@ def _matches_page(organizer: Organizer, f: CustomerFilters, number: int, per_pag
     rows = db.session.execute(stmt).all()
     if not rows and number > 1:
         return None
-    total = rows[0][1] if rows else 0
-    items = [row[0] for row in rows[:per_page]]
-    if total > paging.COUNT_CAP:
-        return Page(items=items, total=paging.COUNT_CAP + 1, number=number, per_page=per_page, capped=True,
-                    more=len(rows) > per_page)
-    return Page(items=items, total=total, number=number, per_page=per_page)
+    return paging.counted_page(rows, number, per_page)
 
 
 def _search_count(organizer: Organizer, f: CustomerFilters) -> int | None:

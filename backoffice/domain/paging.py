@@ -141,6 +141,13 @@ def paginate_counted(stmt: Select, number: int = 1, per_page: int | None = None,
     if not rows and number > 1:
         # past the end: the last page, as paginate shows it
         return _exact_page(stmt, count(stmt), number, per_page, scalars=True)
+    return counted_page(rows, number, per_page, cap)
+
+
+def counted_page(rows: list, number: int, per_page: int, cap: int | None = None) -> Page:
+    """A page from rows of (item, …, number of matches), read with one row past the page;
+    above `cap` (COUNT_CAP) matches it says "more than cap"."""
+    cap = COUNT_CAP if cap is None else cap
     total = rows[0][-1] if rows else 0
     items = [row[0] for row in rows[:per_page]]
     if total > cap:
