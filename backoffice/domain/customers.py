@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..extensions import db
 from . import audit, codes, outbox, tx
@@ -49,9 +49,11 @@ def get_customer(organizer: Organizer, identifier: str, *, for_update: bool = Fa
     customer at once queue up instead of overwriting each other.
     """
     # tags joined in the same query (a customer has a few): one round trip less than loading them
-    # separately, which PostgreSQL pays on every customer page
-    stmt = (select(Customer).where(Customer.organizer_id == organizer.id, Customer.identifier == identifier)
-            .options(joinedload(Customer.tag_rows)))
+    # separately, which PostgreSQL pays on every customer page. Not when locking: a query that
+    # waited for the lock sees the customer row as committed since, but joined rows as they were
+    # when it began, so a tag just added by the agent it waited for would be missing.
+    stmt = select(Customer).where(Customer.organizer_id == organizer.id, Customer.identifier == identifier)
+    stmt = stmt.options(selectinload(Customer.tag_rows) if for_update else joinedload(Customer.tag_rows))
     if for_update:
         stmt = stmt.execution_options(populate_existing=True)
         if not tx.is_sqlite():

@@ -57,6 +57,23 @@ def test_two_staff_adding_tags_at_once_keep_both(live_server, world):
     assert db.session.get(Customer, anna.id).tags == ["press", "vip"]
 
 
+def test_two_staff_adding_the_same_tag_at_once_get_it_once(live_server, world):
+    # the second waits for the first's lock, then must see the tag the first added
+    anna = factories.customer(world.organizer, "anna@example.org", "Anna Smith")
+    colleague = factories.user(org=world.organizer)
+    db.session.commit()
+    path = f"/demo/customers/{anna.identifier}/tags"
+    first, second = Session(live_server, world.admin.email), Session(live_server, colleague.email)
+    db.session.rollback()
+    results = at_once(lambda: first.post(path, {"tag": "vip"}), lambda: second.post(path, {"tag": "VIP"}))
+    statuses = sorted(status for status, _ in results)
+    assert statuses[0] == 200 and statuses[1] in (400, 409, 422), results
+    refused = max(results)[1]
+    assert "already has the tag" in refused, refused
+    db.session.expire_all()
+    assert [t.lower() for t in db.session.get(Customer, anna.id).tags] == ["vip"]
+
+
 def test_stale_invoice_address_is_refused_and_nothing_changes(staff, world):
     order = factories.order(world.event, [world.ticket])
     db.session.commit()
