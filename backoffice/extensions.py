@@ -67,17 +67,21 @@ def _ping_if_idle(dbapi_connection, record, proxy) -> None:
 def _postgresql_options(dialect, _record, _cargs, cparams) -> None:
     """Connection settings for PostgreSQL (psycopg 3), whatever DATABASE_URL says besides.
 
-    - No server-side prepared statements (`prepare_threshold=None`): psycopg prepares a
-      statement after its fifth run, but forgets them all at every rollback, and every request
-      ends with one (the session closes). So nothing was ever reused, and a request that ran one
-      statement five times (a list with many products) paid a round trip to prepare it and
-      another for DEALLOCATE ALL at its end.
+    - Prepared statements are kept, but always planned for the values at hand
+      (`plan_cache_mode=force_custom_plan`). psycopg prepares a statement after its fifth run
+      on a connection; reading pages run without a transaction (read_only.py), so no rollback
+      makes psycopg forget them, and later requests skip parsing the statement. PostgreSQL would
+      otherwise switch a prepared statement to one plan for any values after five runs: one
+      plan for a big and a tiny event, or a common and a rare search word, which can turn a
+      millisecond page into a scan of every order.
     - No JIT compilation (`jit=off`): PostgreSQL compiles a query whose estimated cost passes
       `jit_above_cost` (100,000), which takes tens of milliseconds, more than any query here
       runs; a trigram search over a big table can be estimated that high."""
     if dialect.driver != "psycopg":
         return
-    cparams.setdefault("prepare_threshold", None)
     options = cparams.get("options", "")
     if "jit" not in options:
-        cparams["options"] = f"{options} -c jit=off".strip()
+        options = f"{options} -c jit=off"
+    if "plan_cache_mode" not in options:
+        options = f"{options} -c plan_cache_mode=force_custom_plan"
+    cparams["options"] = options.strip()

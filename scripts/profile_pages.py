@@ -10,7 +10,7 @@ time of a request and its 10th percentile (on a busy machine closer to what the 
 than the median), its CPU time in this process (on SQLite that includes the database), the
 number of statements, and the median of their summed wall time as the application sees it
 (the time from sending a statement until its cursor returns: on PostgreSQL the round trip and
-the server's work). `--show TEXT` prints every statement of one request of the pages whose
+the server's work). `--cprofile TEXT` shows where the Python time of those pages goes. `--show TEXT` prints every statement of one request of the pages whose
 label contains TEXT, with its time. `--engine-options JSON` replaces the engine options (e.g.
 '{"pool_pre_ping": false}'), to compare settings in one run; `--pages TEXT` keeps only the pages
 whose label contains TEXT.
@@ -18,8 +18,10 @@ whose label contains TEXT.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import sys
 import time
@@ -38,6 +40,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--show", default=None, help="print the statements of pages whose label holds this")
     parser.add_argument("--pages", default=None, help="only pages whose label holds this")
     parser.add_argument("--engine-options", default=None, help="engine options as JSON")
+    parser.add_argument("--cprofile", default=None,
+                        help="profile the timed requests of pages whose label holds this; print where the "
+                             "Python time goes (by own time)")
     parser.add_argument("--explain", action="store_true",
                         help="with --show, EXPLAIN ANALYZE each SELECT shown (PostgreSQL): planner cost, "
                              "planning and execution time, JIT")
@@ -88,6 +93,7 @@ def main() -> None:
 
     orders = f"/{org}/events/{slug}/orders/"
     customers = f"/{org}/customers/"
+    tickets = f"/{org}/events/{slug}/tickets/"
     htmx = {"HX-Request": "true"}
     pages = [
         ("event order list, first page", orders, None),
@@ -102,6 +108,8 @@ def main() -> None:
         (f"quick search, order code {code}", f"/search?q={quote(code)}", htmx),
         (f"quick search, last name '{family}'", f"/search?q={quote(family)}", htmx),
         (f"quick search, email part '{email_part}'", f"/search?q={quote(email_part)}", htmx),
+        ("event ticket list, first page", tickets, None),
+        (f"ticket list, search last name '{family}'", f"{tickets}?search={quote(family)}", None),
     ]
     if args.pages:
         pages = [p for p in pages if args.pages.lower() in p[0].lower()]
@@ -126,7 +134,10 @@ def main() -> None:
     print(f"{'page':46} {'wall ms':>8} {'p10':>6} {'CPU ms':>7} {'stmts':>6} {'db ms':>6}")
     for label, url, headers in pages:
         walls, cpus, dbs, counts = [], [], [], []
+        profiler = cProfile.Profile() if args.cprofile and args.cprofile.lower() in label.lower() else None
         for i in range(args.warmup + args.runs):
+            if profiler is not None and i == args.warmup:
+                profiler.enable()
             statements.clear()
             start, cpu = time.perf_counter(), time.process_time()
             response = client.get(url, headers=headers)
@@ -139,9 +150,13 @@ def main() -> None:
                 cpus.append(cpu)
                 counts.append(len(statements))
                 dbs.append(sum((s[3] - s[2]) * 1000 for s in statements if s[3]))
+        if profiler is not None:
+            profiler.disable()
         p10 = sorted(walls)[len(walls) // 10]
         print(f"{label[:46]:46} {statistics.median(walls):8.1f} {p10:6.1f} {statistics.median(cpus):7.1f} "
               f"{statistics.median(counts):6.0f} {statistics.median(dbs):6.1f}", flush=True)
+        if profiler is not None:
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         if args.show and args.show.lower() in label.lower():
             shown = list(statements)
             for statement, parameters, begun, ended in shown:

@@ -10,6 +10,7 @@ import uuid
 
 import psycopg
 import pytest
+from flask import g
 from werkzeug.serving import make_server
 
 from backoffice import create_app
@@ -94,6 +95,12 @@ def client(app):
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 
 
+def _forget_user() -> None:
+    """Each request loads its user from the session cookie, as on a server; the test's app context
+    (kept across requests so tests can read the database) would otherwise keep the first one."""
+    g.pop("_login_user", None)
+
+
 class Browser:
     """The Flask test client with a logged-in staff user and the CSRF token at hand."""
 
@@ -108,12 +115,14 @@ class Browser:
         return self
 
     def get(self, url: str, htmx: bool = False, **kwargs):
+        _forget_user()
         headers = kwargs.pop("headers", {})
         if htmx:
             headers["HX-Request"] = "true"
         return self.client.get(url, headers=headers, **kwargs)
 
     def post(self, url: str, data: dict | None = None, htmx: bool = False, csrf: bool = True, **kwargs):
+        _forget_user()
         data = dict(data or {})
         headers = kwargs.pop("headers", {})
         if htmx:

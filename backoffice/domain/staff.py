@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from . import tx
@@ -133,3 +134,12 @@ def end_sessions(user: User) -> None:
 
 
 _DUMMY_HASH = hash_password("not a real password")
+
+
+def session_user(user_id: int) -> User | None:
+    """The user of a signed-in request, with their teams and those teams' organizers in the same
+    query: nearly every page checks a permission and shows the organizer switcher, and reading
+    them here saves a round trip each (on PostgreSQL a large part of a small page's time)."""
+    return db.session.scalars(
+        select(User).where(User.id == user_id)
+        .options(joinedload(User.teams).joinedload(Team.organizer))).unique().one_or_none()

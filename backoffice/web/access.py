@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..domain.audit import Actor
 from ..domain.models import Event, Organizer
-from ..domain.permissions import Permission, has_permission, teams_of
+from ..domain.permissions import Permission, has_permission
 from ..extensions import db
 
 
@@ -22,14 +22,13 @@ def current_actor() -> Actor:
 
 
 def load_organizer(slug: str) -> Organizer:
-    organizer = db.session.scalar(select(Organizer).where(Organizer.slug == slug))
-    if organizer is None:
-        abort(404)
-    # every team of the user in one query: the organizer switcher of the top bar reads the others
-    all_teams = teams_of(current_user)
-    teams = [team for team in all_teams if team.organizer_id == organizer.id]
+    """The organizer of the URL among those of the user's teams (read with the user, see
+    staff.session_user); 404 both for an unknown organizer and for one the user has no team in."""
+    all_teams = list(current_user.teams)
+    teams = [team for team in all_teams if team.organizer.slug == slug]
     if not teams:
         abort(404)
+    organizer = teams[0].organizer
     g.organizer = organizer
     g.teams = teams
     request.user_teams = all_teams  # on the request: `g` outlives a request in tests

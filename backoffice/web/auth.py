@@ -31,7 +31,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 18 or len(version) > 18:
         return None
-    user = db.session.get(User, int(user_id))
+    user = staff.session_user(int(user_id))
     if user is None or user.session_version != int(version):
         return None
     return user

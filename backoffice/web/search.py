@@ -7,7 +7,7 @@ from sqlalchemy import Select, or_, select
 
 from ..domain.models import Event
 from ..domain.quick_search import QuickResults, quick_search
-from ..domain.permissions import Permission, has_permission, teams_of
+from ..domain.permissions import Permission, has_permission
 from .errors import is_htmx
 from .orders import customer_url, order_detail_url
 
@@ -19,7 +19,7 @@ def _scope() -> tuple[list[int] | Select, dict[int, int] | None, list[int]]:
     sees all events of an organizer, which the searches read as a subquery instead of a query
     of their own; {event id: organizer id} of a list of ids; organizer ids whose customers they
     may see)."""
-    teams = teams_of(current_user)
+    teams = current_user.teams  # read with the user (staff.session_user)
     all_events_orgs: set[int] = set()
     events: dict[int, int] = {}
     customer_orgs: set[int] = set()

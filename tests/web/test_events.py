@@ -371,8 +371,9 @@ def test_the_overview_needs_a_fixed_number_of_queries(staff, world, count_querie
     with count_queries() as three_quotas:
         assert staff.get("/demo/events/conf/").status_code == 200
     assert three_quotas.count == two_quotas.count, "\n".join(three_quotas.statements)
-    # user, organizer, teams, event, quotas, their items, counts, orders by status, money
-    assert two_quotas.count == 9, "\n".join(two_quotas.statements)
+    # the user with their teams and organizers, event, quotas, their items, counts, orders by
+    # status, money
+    assert two_quotas.count == 7, "\n".join(two_quotas.statements)
 
 
 def test_a_new_series_leads_to_its_dates(staff, world):

@@ -150,9 +150,9 @@ def test_an_order_code_reads_no_customer_rows_when_no_customer_matches(staff, da
     assert not _lazy_loads(counter.statements), "\n".join(counter.statements)
     assert not any(s.startswith("SELECT customer.id, customer.organizer_id") for s in counter.statements), \
         "\n".join(counter.statements)
-    # the user, the teams, the order by its code with its event and organizer (the events in scope a
-    # subquery of it), and the customers' lookup (on SQLite one per part: identifier, index)
-    assert len(counter.statements) == (4 if DB_KIND == "postgresql" else 5), "\n".join(counter.statements)
+    # the user with their teams, the order by its code with its event and organizer (the events in
+    # scope a subquery of it), and the customers' lookup (on SQLite one per part: identifier, index)
+    assert len(counter.statements) == (3 if DB_KIND == "postgresql" else 4), "\n".join(counter.statements)
 
 
 @pytest.mark.parametrize("extra", [0, 12])
@@ -168,10 +168,10 @@ def test_quick_search_statements_do_not_grow_with_matches(staff, world, count_qu
     assert html.count('id="qs-order-') == 8 and html.count('id="qs-customer-') == 8
     assert ("Show all" in html) == bool(extra)
     assert not _lazy_loads(counter.statements), "\n".join(counter.statements)
-    # rows: the user, the teams, the events in scope, then the orders and the customers shown
+    # rows: the user with their teams, the events in scope, then the orders and the customers shown
     rows = [s for s in counter.statements if not s.startswith(('SELECT "order".id \n', "SELECT customer.id \n",
                                                                 "SELECT DISTINCT", "SELECT anon_1.id"))]
-    assert len(rows) == 5, "\n".join(counter.statements)
+    assert len(rows) == 4, "\n".join(counter.statements)
     # and the matches' ids: on PostgreSQL one query per group (with the count); on SQLite one per
     # part of the search (index, code or identifier, …) and group, and as many for the counts
-    assert len(counter.statements) == (7 if DB_KIND == "postgresql" else 17), "\n".join(counter.statements)
+    assert len(counter.statements) == (6 if DB_KIND == "postgresql" else 16), "\n".join(counter.statements)
