@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def parse_args() -> argparse.Namespace:
@@ -56,6 +57,7 @@ def main() -> None:
     from sqlalchemy import event, func, select
 
     from backoffice import create_app
+    from bench import api_token as bench_api_token
     from backoffice.domain.models import Customer, Event, InvoiceAddress, Order, Organizer, User
     from backoffice.extensions import db
 
@@ -87,6 +89,7 @@ def main() -> None:
         c_email = customer.email.split("@")[0][:6]
         c_id = customer.identifier
         admin_id = admin.get_id()
+        api_auth = {"Authorization": f"Token {bench_api_token(organizer)}", "Accept": "application/json"}
         engine = db.engine
         dialect = engine.dialect.name
         db.session.remove()
@@ -110,6 +113,9 @@ def main() -> None:
         (f"quick search, email part '{email_part}'", f"/search?q={quote(email_part)}", htmx),
         ("event ticket list, first page", tickets, None),
         (f"ticket list, search last name '{family}'", f"{tickets}?search={quote(family)}", None),
+        ("API event order list, page 1", f"/api/v1/organizers/{org}/events/{slug}/orders/", api_auth),
+        (f"API order detail {code}", f"/api/v1/organizers/{org}/events/{slug}/orders/{code}/", api_auth),
+        ("API customer list, page 1", f"/api/v1/organizers/{org}/customers/", api_auth),
     ]
     if args.pages:
         pages = [p for p in pages if args.pages.lower() in p[0].lower()]

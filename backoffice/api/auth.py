@@ -81,9 +81,8 @@ def teams() -> list[Team]:
 
 def organizer_for(slug: str, permission: Permission) -> Organizer:
     """The token's organizer, when `slug` names it and the team has `permission` somewhere in it."""
-    token = current_token()
-    organizer = db.session.scalar(select(Organizer).where(Organizer.slug == slug))
-    if organizer is None or organizer.id != token.team.organizer_id:
+    organizer = current_token().team.organizer  # read with the token (api_tokens.token_for)
+    if organizer.slug != slug:
         raise detail(403, "The organizer does not exist or you have no permission to view it.")
     # a team limited to some events has the permission for those (organizer-wide lists show them)
     if not has_permission(teams(), permission):

@@ -238,17 +238,17 @@ def test_a_page_of_orders_is_what_the_order_schema_sends(api, world):
 def test_order_list_page_needs_a_fixed_number_of_queries(api, world, count_queries):
     rich_orders(world, 12)
     api.get(EVENT)  # the token's "last used" is written on its first request only
-    # token, organizer, team, event; count, page; the page's events and organizers, positions,
-    # products; customers, invoice addresses, fees, payments, refunds, answers, answer options,
-    # check-ins, seats
+    # token with its team and organizer, event; count, page; the page's events and organizers,
+    # positions, products; customers, invoice addresses, fees, payments, refunds, answers, answer
+    # options, check-ins, seats
     with count_queries() as twelve:
         assert api.get(EVENT).json["count"] == 12
-    assert twelve.count == 19, "\n".join(twelve.statements)
+    assert twelve.count == 17, "\n".join(twelve.statements)
     with count_queries() as printed:
         assert api.get(f"{EVENT}?pdf_data=true").status_code == 200
     # and the seats as the ticket prints them (variations and dates of a series too, when any
     # position has one)
-    assert printed.count == 19 + 1, "\n".join(printed.statements)
+    assert printed.count == 17 + 1, "\n".join(printed.statements)
 
 
 # --- pdf_data ------------------------------------------------------------------------------------
