@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from ..domain import contact
 from ..domain import customer_queries as queries
-from ..domain import customer_fields, customers, money, search_index
+from ..domain import customer_fields, customers, search_index
 from ..domain.errors import DomainError, NotFound
 from ..domain.models import Customer
 from ..domain.names import scheme_fields
@@ -215,9 +215,9 @@ def create(organizer):
 def _detail_context(customer: Customer, **extra) -> dict:
     # only orders of events the reader may see orders of; the others are just counted
     event_ids = visible_event_ids(g.teams, customer.organizer, Permission.VIEW_ORDERS)
-    orders = customers.customer_orders(customer, event_ids=event_ids)
+    orders, totals = customers.customer_orders(customer, event_ids=event_ids)
     shown = orders[:customers.MAX_ORDERS_SHOWN]
-    return dict(customer=customer, orders=shown, order_totals=money.totals_of(shown),
+    return dict(customer=customer, orders=shown, order_totals=totals,
                 more_orders=len(orders) > customers.MAX_ORDERS_SHOWN,
                 hidden_orders=customers.count_hidden_orders(customer, event_ids),
                 entries=customers.customer_history(customer), all_tags=customers.organizer_tags(customer.organizer),
