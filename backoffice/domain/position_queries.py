@@ -7,13 +7,14 @@ every other filter compares exactly.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
+from math import ceil
 
-from sqlalchemy import ColumnElement, Index, Select, exists, func, literal, not_, or_, select
+from sqlalchemy import ColumnElement, Index, Select, and_, exists, func, literal, not_, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from ..extensions import db
-from . import order_queries
+from . import order_queries, paging, tx
 from .models import (Checkin, Customer, InvoiceAddress, Item, ItemVariation, Order, OrderPosition, OrderStatus,
                      SubEvent, Voucher)
 from .paging import Page, paginate_capped
@@ -191,7 +192,12 @@ def search(stmt: Select, text: str, *, walk: bool = False) -> Select:
         # the order list's condition on the list's own join with the order
         stmt = order_queries.apply_filters(stmt, by_order)
     # step 2 is checked per ticket the query reaches, so a walk that stops after a page checks few
-    return stmt.where(*[_narrowed_to_named_tickets(word) for word in words(text)])
+    return stmt.where(*_narrowing(text))
+
+
+def _narrowing(text: str) -> list[ColumnElement]:
+    """Step 2 of `search`."""
+    return [_narrowed_to_named_tickets(word) for word in words(text)]
 
 
 def _narrowed_to_named_tickets(word: str) -> ColumnElement:
@@ -242,12 +248,70 @@ def list_page(event_id: int, f: PositionFilters, ordering: str, page: int = 1) -
     """One page of rows; a fixed number of queries whatever the page holds. Counted as the
     order list counts: up to 1,000, above that "more than 1,000" (an exact count would read
     every ticket of the event, a join of tickets and orders)."""
-    stmt = _with_parts(positions_stmt(event_id, f, ordering))
-    walkable = f.search and ordering.removeprefix("-") in _WALKABLE
-    big = _with_parts(positions_stmt(event_id, f, ordering, walk=True)) if walkable else None
-    result = paginate_capped(stmt, page, big=big)
+    result = _searched_page(event_id, f, ordering, page) if _reads_first_tickets(f, ordering, page) else None
+    if result is None:
+        stmt = _with_parts(positions_stmt(event_id, f, ordering))
+        walkable = f.search and ordering.removeprefix("-") in _WALKABLE
+        big = _with_parts(positions_stmt(event_id, f, ordering, walk=True)) if walkable else None
+        result = paginate_capped(stmt, page, big=big)
     result.items = _rows(result.items)
     return result
+
+
+# --- a search's first pages on PostgreSQL --------------------------------------------------------
+
+def _reads_first_tickets(f: PositionFilters, ordering: str, page: int) -> bool:
+    """PostgreSQL, a search and no other filter, sorted by a column of the order, one of the
+    pages within the count's cap."""
+    return (not tx.is_sqlite() and set(f.active()) == {"search"} and ordering.removeprefix("-") in _WALKABLE
+            and 1 <= page <= paging.COUNT_CAP // paging.PER_PAGE)
+
+
+def _searched_page(event_id: int, f: PositionFilters, ordering: str, page: int) -> Page | None:
+    """The page and the capped count from one query, the ids of the first 1,001 tickets found
+    (_first_ticket_ids); None when that cannot tell."""
+    ids = _first_ticket_ids(event_id, f, ordering)
+    if ids is None:
+        return None
+    per_page, cap = paging.PER_PAGE, paging.COUNT_CAP
+    capped = len(ids) > cap
+    if not capped:
+        page = min(page, max(1, ceil(len(ids) / per_page)))
+    shown = ids[(page - 1) * per_page:page * per_page]
+    loaded = {p.id: p for p in db.session.scalars(_with_parts(
+        select(OrderPosition).join(Order, Order.id == OrderPosition.order_id).where(OrderPosition.id.in_(shown))))}
+    return Page(items=[loaded[i] for i in shown], total=min(len(ids), cap + 1), number=page, per_page=per_page,
+                capped=capped, more=capped and len(ids) > page * per_page)
+
+
+def _first_ticket_ids(event_id: int, f: PositionFilters, ordering: str) -> list[int] | None:
+    """The ids of the first 1,001 tickets a search finds, in the list's order.
+
+    On PostgreSQL the count and the page of paginate_capped each found the search's orders
+    again, and checked the typed words on the tickets of every match or walked the event's
+    orders (40-60 ms at 100,000 orders, against about 20 ms for this). Here the event's orders
+    the search finds are sorted first (at most 1,001 of them), then their tickets are read in
+    that order until there are 1,001. The sorted orders are a subquery (not merged into the
+    outer query), joined back on their id and their sort columns: those equal columns tell
+    PostgreSQL that the orders arrive in the list's order.
+
+    None when the answer is not sure: nothing found (an order whose tickets are all canceled
+    lists none), or fewer than 1,001 tickets from the first 1,001 of more orders."""
+    cap = paging.COUNT_CAP
+    descending = ordering.startswith("-")
+    sort = [c for c in ORDERINGS[ordering.removeprefix("-")] if c.class_ is Order]
+    found = (select(Order.id, *[c for c in sort if c.key != "id"], func.count().over().label("orders"))
+             .where(Order.event_id == event_id, order_queries.search_condition(f.search))
+             .order_by(*[c.desc() if descending else c.asc() for c in sort])
+             .limit(cap + 1).subquery("found"))
+    stmt = (select(OrderPosition.id, found.c.orders).select_from(found)
+            .join(Order, and_(Order.id == found.c.id, *[c == found.c[c.key] for c in sort if c.key != "id"]))
+            .join(OrderPosition, OrderPosition.order_id == Order.id))
+    stmt = apply_filters(stmt, event_id, replace(f, search=None)).where(*_narrowing(f.search))
+    rows = db.session.execute(_ordered(stmt, ordering).limit(cap + 1)).all()
+    if not rows or (len(rows) <= cap and rows[0].orders > cap + 1):
+        return None
+    return [row.id for row in rows]
 
 
 def _rows(positions: list[OrderPosition]) -> list[TicketRow]:

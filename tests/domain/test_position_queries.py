@@ -152,3 +152,36 @@ def test_more_than_the_cap_pages_on_without_a_count(world, monkeypatch):
         [p.id for p in db.session.scalars(position_queries.positions_stmt(world.event.id, PositionFilters(),
                                                                           "datetime")).all()[50:]]
     assert second.number == 1 and [r.position.id for r in second.items] == [r.position.id for r in first.items]
+
+
+@pytest.mark.parametrize("ordering", ["-datetime", "code", "status"])
+@pytest.mark.parametrize("orders,canceled_first,include_canceled", [(9, 0, False), (3, 0, False), (9, 7, False),
+                                                                     (9, 7, True)])
+def test_a_searchs_pages_and_count_are_slices_of_the_whole_list(world, monkeypatch, ordering, orders,
+                                                                canceled_first, include_canceled):
+    """Page by page, what the list shows and counts is the whole sorted result cut into pages,
+    whichever way the page is read (PostgreSQL reads a search's first pages with their count in
+    one query), also when the first orders found have only canceled tickets."""
+    from backoffice.domain import paging
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for i in range(orders):
+        # the newest orders first in "-datetime"; their tickets are canceled for `canceled_first`
+        order = factories.order(world.event, [world.ticket, world.ticket], status="np"[i % 2],
+                                when=base - timedelta(minutes=i))
+        name(order.all_positions[0], f"Pager {i}")
+        if i < canceled_first:
+            for position in order.all_positions:
+                position.canceled = True
+    db.session.commit()
+    f = PositionFilters(search="pager", include_canceled_positions=include_canceled)
+    whole = [p.id for p in db.session.scalars(position_queries.positions_stmt(world.event.id, f, ordering))]
+    assert len(whole) == (orders if include_canceled else orders - canceled_first)
+    for number in (1, 2, 3):
+        page = position_queries.list_page(world.event.id, f, ordering, number)
+        assert page.capped == (len(whole) > 5) and page.total == min(len(whole), 6)
+        start = (page.number - 1) * 2
+        assert [r.position.id for r in page.items] == whole[start:start + 2], number
+        if page.capped:
+            assert page.number == number and page.more == (len(whole) > number * 2)
