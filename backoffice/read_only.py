@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from .extensions import db
 
 READING_METHODS = ("GET", "HEAD")
-
-
+#: on the request's environ: this request's session reads without a transaction
 MARK = "backoffice.read_without_transaction"
+#: what PostgreSQL locks until the end of a transaction look like in a statement
+LOCKS = (" FOR UPDATE", " FOR NO KEY UPDATE", " FOR SHARE", " FOR KEY SHARE", "pg_advisory_xact_lock")
 
 
 def init_app(app: Flask) -> None:
@@ -58,7 +59,3 @@ def _begin_before_locking(conn, cursor, statement, _parameters, _context, _execu
     dbapi_connection = conn.connection.dbapi_connection
     if getattr(dbapi_connection, "autocommit", False) is True and any(lock in statement for lock in LOCKS):
         dbapi_connection.autocommit = False
-
-
-#: what PostgreSQL locks until the end of a transaction look like in a statement
-LOCKS = (" FOR UPDATE", " FOR NO KEY UPDATE", " FOR SHARE", " FOR KEY SHARE", "pg_advisory_xact_lock")
