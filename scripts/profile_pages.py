@@ -44,6 +44,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cprofile", default=None,
                         help="profile the timed requests of pages whose label holds this; print where the "
                              "Python time goes (by own time)")
+    parser.add_argument("--sort", default="tottime",
+                        help="with --cprofile, the pstats order: tottime (own time) or cumulative")
+    parser.add_argument("--lines", type=int, default=30, help="with --cprofile, how many functions to list")
     parser.add_argument("--explain", action="store_true",
                         help="with --show, EXPLAIN ANALYZE each SELECT shown (PostgreSQL): planner cost, "
                              "planning and execution time, JIT")
@@ -162,7 +165,7 @@ def main() -> None:
         print(f"{label[:46]:46} {statistics.median(walls):8.1f} {p10:6.1f} {statistics.median(cpus):7.1f} "
               f"{statistics.median(counts):6.0f} {statistics.median(dbs):6.1f}", flush=True)
         if profiler is not None:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.lines)
         if args.show and args.show.lower() in label.lower():
             shown = list(statements)
             for statement, parameters, begun, ended in shown:

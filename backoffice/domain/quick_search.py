@@ -251,10 +251,12 @@ def _latest_counted(model, text: str, word_selects, scope, limit: int) -> tuple[
 
 def _scoped(model, part: Select, scope) -> Select:
     """`part` (a select of ids) restricted to `scope`: in its own WHERE when it reads the model's
-    table under another name, else by looking its ids up."""
-    froms = part.get_final_froms()
-    if len(froms) == 1 and isinstance(froms[0], Alias) and froms[0].element is model.__table__:
-        return part.where(ClauseAdapter(froms[0]).traverse(scope))
+    table under another name, else by looking its ids up. The parts select their id column
+    from their one table, so that column names the table; `get_final_froms()` would say so too,
+    but works out every FROM of the select, about a millisecond per search on PostgreSQL."""
+    table = getattr(part.selected_columns[0], "table", None)
+    if isinstance(table, Alias) and table.element is model.__table__:
+        return part.where(ClauseAdapter(table).traverse(scope))
     return select(model.id).where(model.id.in_(part), scope)
 
 
