@@ -36,6 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .domain import changes, models, search_index  # noqa: F401  (tables; last_modified and search hooks)
     from . import mail  # noqa: F401  (registers after-commit delivery)
+    from . import plans  # noqa: F401  (which PostgreSQL statements are prepared)
     if app.config.get("TRUST_PROXY"):
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = app.config["TRUST_PROXY"]

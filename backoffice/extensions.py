@@ -67,13 +67,9 @@ def _ping_if_idle(dbapi_connection, record, proxy) -> None:
 def _postgresql_options(dialect, _record, _cargs, cparams) -> None:
     """Connection settings for PostgreSQL (psycopg 3), whatever DATABASE_URL says besides.
 
-    - Prepared statements are kept, but always planned for the values at hand
-      (`plan_cache_mode=force_custom_plan`). psycopg prepares a statement after its fifth run
-      on a connection; reading pages run without a transaction (read_only.py), so no rollback
-      makes psycopg forget them, and later requests skip parsing the statement. PostgreSQL would
-      otherwise switch a prepared statement to one plan for any values after five runs: one
-      plan for a big and a tiny event, or a common and a rare search word, which can turn a
-      millisecond page into a scan of every order.
+    - Prepared statements may keep one plan for any values (`plan_cache_mode=auto`, PostgreSQL's
+      default, set in case the server says otherwise). Only statements that find rows by key
+      are prepared (plans.py); every other one is planned for its values each time.
     - No JIT compilation (`jit=off`): PostgreSQL compiles a query whose estimated cost passes
       `jit_above_cost` (100,000), which takes tens of milliseconds, more than any query here
       runs; a trigram search over a big table can be estimated that high."""
@@ -83,5 +79,5 @@ def _postgresql_options(dialect, _record, _cargs, cparams) -> None:
     if "jit" not in options:
         options = f"{options} -c jit=off"
     if "plan_cache_mode" not in options:
-        options = f"{options} -c plan_cache_mode=force_custom_plan"
+        options = f"{options} -c plan_cache_mode=auto"
     cparams["options"] = options.strip()

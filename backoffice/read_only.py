@@ -4,8 +4,8 @@ A GET or HEAD changes nothing (the one exception, an API token's "last used" tim
 its own), and at READ COMMITTED every statement reads its own snapshot anyway, so a
 transaction around a page's reads adds nothing but two round trips: BEGIN and the ROLLBACK
 that ends it. Without that ROLLBACK psycopg also keeps its prepared statements from one request
-to the next (a rollback makes it forget them all), so pages read often skip parsing their
-statements (extensions._postgresql_options).
+to the next (a rollback makes it forget them all), so lookups by key skip parsing and planning
+(plans.py).
 
 Should a reading request write after all, its first flush (or a statement taking a lock) opens
 a real transaction, so its writes still commit or roll back together, under its locks. SQLite

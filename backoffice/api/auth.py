@@ -18,6 +18,7 @@ from ..domain.audit import Actor
 from ..domain.models import ApiToken, Event, Organizer, Team, utcnow
 from ..domain.permissions import Permission, has_permission, visible_event_ids
 from ..extensions import db
+from ..plans import by_key
 from .errors import detail
 
 #: "last used" on the team page is a hint, not a log: one write a minute per token is enough,
@@ -91,7 +92,7 @@ def organizer_for(slug: str, permission: Permission) -> Organizer:
 
 
 def event_for(organizer: Organizer, slug: str, permission: Permission) -> Event:
-    event = db.session.scalar(select(Event).where(Event.organizer_id == organizer.id, Event.slug == slug))
+    event = db.session.scalar(by_key(select(Event).where(Event.organizer_id == organizer.id, Event.slug == slug)))
     if event is None or not has_permission(teams(), permission, event):
         raise detail(403, "The event does not exist or you have no permission to view it.")
     return event

@@ -14,6 +14,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..plans import by_key
 from . import audit, parsing
 from .audit import Actor
 from .errors import Invalid, NotFound
@@ -77,9 +78,9 @@ def token_for(plain: Any) -> ApiToken | None:
     and the team's organizer, which every API request reads next (one round trip for all three)."""
     if not isinstance(plain, str) or not plain or len(plain) > MAX_TOKEN_LENGTH:
         return None
-    return db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(plain),
-                                                    ApiToken.active.is_(True))
-                             .options(joinedload(ApiToken.team).joinedload(Team.organizer)))
+    return db.session.scalar(by_key(select(ApiToken).where(ApiToken.token_hash == token_hash(plain),
+                                                           ApiToken.active.is_(True))
+                                    .options(joinedload(ApiToken.team).joinedload(Team.organizer))))
 
 
 def touch_token(token: ApiToken, now: datetime | None = None) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..extensions import db
+from ..plans import by_key
 from . import audit, codes, money, outbox, tx
 from .audit import Actor
 from .errors import STALE_CUSTOMER_MESSAGE, Conflict, FieldErrors, Invalid, NotFound
@@ -59,7 +60,7 @@ def get_customer(organizer: Organizer, identifier: str, *, for_update: bool = Fa
         stmt = stmt.execution_options(populate_existing=True)
         if not tx.is_sqlite():
             stmt = stmt.with_for_update(of=Customer)
-    customer = db.session.scalars(stmt).unique().one_or_none()
+    customer = db.session.scalars(by_key(stmt)).unique().one_or_none()
     if customer is None:
         raise NotFound(T_("There is no customer with this identifier."), code="customer_not_found")
     return customer
@@ -78,7 +79,7 @@ def customer_orders(customer: Customer, limit: int = MAX_ORDERS_SHOWN + 1,
             .order_by(Order.datetime.desc(), Order.id.desc()).limit(limit))
     if event_ids is not None:
         stmt = stmt.where(Order.event_id.in_(event_ids))
-    rows = db.session.execute(stmt).all()
+    rows = db.session.execute(by_key(stmt)).all()
     return [order for order, _, _ in rows], {order.id: money.totals_from_sums(order, paid, refunded)
                                               for order, paid, refunded in rows}
 
@@ -102,7 +103,7 @@ def customer_history(customer: Customer, limit: int = 200) -> list[LogEntry]:
             .where(LogEntry.object_type == audit.object_type(customer), LogEntry.object_id == customer.id)
             .options(joinedload(LogEntry.user), joinedload(LogEntry.api_token))
             .order_by(LogEntry.datetime.desc(), LogEntry.id.desc()).limit(limit))
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(by_key(stmt)))
 
 
 def organizer_tags(organizer: Organizer) -> list[str]:
@@ -121,7 +122,8 @@ def organizer_tags(organizer: Organizer) -> list[str]:
     following = (select(func.min(tag.c.name)).where(tag.c.organizer_id == organizer.id, tag.c.name > names.c.name)
                  .scalar_subquery())
     names = names.union_all(select(following).where(names.c.name.is_not(None)))
-    return list(db.session.scalars(select(names.c.name).where(names.c.name.is_not(None)).order_by(names.c.name)))
+    return list(db.session.scalars(by_key(select(names.c.name).where(names.c.name.is_not(None))
+                                          .order_by(names.c.name))))
 
 
 def _ensure_email_free(organizer: Organizer, email: str | None, customer_id: int | None = None) -> None:

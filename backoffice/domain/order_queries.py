@@ -13,6 +13,7 @@ from sqlalchemy import Select, exists, func, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
+from ..plans import by_key
 from .models import (Answer, Checkin, Customer, Event, Order, OrderFee, OrderPayment, OrderPosition,
                      OrderStatus, SubEvent)
 from .orders import ZERO, Totals
@@ -323,9 +324,13 @@ def _forget(orders: list[Order]) -> None:
 
 
 def detail_options():
-    """Loader options for the detail page: every part in a fixed number of queries."""
+    """Loader options for the detail page: every part in a fixed number of queries.
+
+    Not the event and its organizer: whoever asks for an order has read both already (the
+    event of the URL; the organizer with the user's teams or the API token), so the order's
+    `event` is found in the session without a query, where joining them would carry their 60
+    columns in the row (on PostgreSQL, reading a column's value costs more than sending it)."""
     return [
-        joinedload(Order.event).joinedload(Event.organizer),
         joinedload(Order.customer),
         joinedload(Order.invoice_address),
         selectinload(Order.all_positions).options(
@@ -341,8 +346,8 @@ def detail_options():
 
 
 def load_order_for_detail(event: Event, code: str) -> Order | None:
-    stmt = (select(Order).where(Order.event_id == event.id, Order.code == code.upper())
-            .options(*detail_options()))
+    stmt = by_key(select(Order).where(Order.event_id == event.id, Order.code == code.upper())
+                  .options(*detail_options()))
     return db.session.scalars(stmt).unique().first()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 
 from ..extensions import db
+from ..plans import by_key
 from .errors import Conflict, Invalid, NotFound
 from .models import Customer, Order, Organizer, OutboxEmail, OutboxStatus, Team
 from .permissions import Permission, has_permission, visible_event_ids
@@ -99,7 +100,7 @@ def object_mails(teams: list[Team], organizer: Organizer, obj, limit: int = 20) 
             .where(OutboxEmail.organizer_id == organizer.id, OutboxEmail.object_type == obj.__tablename__,
                    OutboxEmail.object_id == obj.id, visible(teams, organizer))
             .order_by(OutboxEmail.created.desc(), OutboxEmail.id.desc()).limit(limit))
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(by_key(stmt)))
 
 
 def objects_of(mails: list[OutboxEmail]) -> dict[tuple[str, int], Order | Customer]:

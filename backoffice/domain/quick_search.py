@@ -12,6 +12,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..plans import by_key
 from . import search_index, tx
 from .models import Customer, Event, Order, Organizer
 from .order_queries import search_condition, order_word_ids
@@ -192,7 +193,7 @@ def _quick_orders(text: str, event_ids: list[int] | Select, limit: int) -> tuple
     loading = (joinedload(Order.event).joinedload(Event.organizer), joinedload(Order.invoice_address))
     exact_code = and_(in_events, Order.code == text.upper()) if len(text) <= 16 else None
     if exact_code is not None and _only_a_code(text):
-        exact = db.session.scalars(select(Order).where(exact_code).options(*loading).limit(1)).first()
+        exact = db.session.scalars(by_key(select(Order).where(exact_code).options(*loading).limit(1))).first()
         if exact is not None:
             # A code typed alone is the order the caller means (codes are unique in an event);
             # reading every name and email for the same five characters would cost the whole scan.
@@ -211,7 +212,7 @@ def _quick_orders(text: str, event_ids: list[int] | Select, limit: int) -> tuple
     # the matches and the order with exactly this code, which may be older than the latest
     # `limit` matches, in one query
     wanted = Order.id.in_(ids) if exact_code is None else or_(Order.id.in_(ids), exact_code)
-    loaded = list(db.session.scalars(select(Order).where(wanted).options(*loading)).unique())
+    loaded = list(db.session.scalars(by_key(select(Order).where(wanted).options(*loading))).unique())
     orders = sorted((o for o in loaded if o.id in ids), key=lambda o: o.datetime, reverse=True)
     exact = min((o for o in loaded if exact_code is not None and o.code == text.upper()),
                 key=lambda o: o.id, default=None)
@@ -285,7 +286,7 @@ def _quick_customers(text: str, organizer_ids: list[int], limit: int) -> tuple[l
         return [], matches
     # the matches and the customer with exactly this identifier (perhaps older than them) at once
     wanted = Customer.id.in_(ids) if exact_identifier is None else or_(Customer.id.in_(ids), exact_identifier)
-    loaded = list(db.session.scalars(select(Customer).where(wanted).options(joinedload(Customer.organizer))))
+    loaded = list(db.session.scalars(by_key(select(Customer).where(wanted).options(joinedload(Customer.organizer)))))
     found = sorted((c for c in loaded if c.id in ids), key=lambda c: ((c.name_cached or "").casefold(), c.id))
     exact = min((c for c in loaded if exact_identifier is not None and c.identifier == text.upper()),
                 key=lambda c: c.id, default=None)

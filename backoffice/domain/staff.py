@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..plans import by_key
 from . import tx
 from .errors import Conflict, Invalid
 from .models import LoginFailure, Organizer, Team, User, utcnow
@@ -140,6 +141,6 @@ def session_user(user_id: int) -> User | None:
     """The user of a signed-in request, with their teams and those teams' organizers in the same
     query: nearly every page checks a permission and shows the organizer switcher, and reading
     them here saves a round trip each (on PostgreSQL a large part of a small page's time)."""
-    return db.session.scalars(
+    return db.session.scalars(by_key(
         select(User).where(User.id == user_id)
-        .options(joinedload(User.teams).joinedload(Team.organizer))).unique().one_or_none()
+        .options(joinedload(User.teams).joinedload(Team.organizer)))).unique().one_or_none()

@@ -15,6 +15,7 @@ from ..domain.audit import Actor
 from ..domain.models import Event, Organizer
 from ..domain.permissions import Permission, has_permission
 from ..extensions import db
+from ..plans import by_key
 
 
 def current_actor() -> Actor:
@@ -36,7 +37,7 @@ def load_organizer(slug: str) -> Organizer:
 
 
 def load_event(organizer: Organizer, slug: str) -> Event:
-    event = db.session.scalar(select(Event).where(Event.organizer_id == organizer.id, Event.slug == slug))
+    event = db.session.scalar(by_key(select(Event).where(Event.organizer_id == organizer.id, Event.slug == slug)))
     if event is None:
         abort(404)
     g.event = event

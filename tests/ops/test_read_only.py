@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from backoffice import create_app
 from backoffice.domain.models import LoginFailure
 from backoffice.extensions import db
+from backoffice.plans import by_key
 from tests.conftest import DB_KIND
 
 
@@ -51,13 +52,17 @@ def probe_app(app):
 
     @probe.get("/probe/read-often")
     def read_often():
-        for _ in range(6):
-            db.session.scalar(select(func.count(LoginFailure.id)))
+        # past psycopg's five runs before preparing and PostgreSQL's five custom plans after
+        for _ in range(12):
+            db.session.scalar(by_key(select(LoginFailure.address).where(LoginFailure.id == 0)))
+            db.session.get(LoginFailure, -1)  # what relationship loaders send: by primary key
+            db.session.scalar(select(func.count(LoginFailure.id)).where(LoginFailure.address.like("probe%")))
         return jsonify({})
 
     @probe.get("/probe/prepared")
     def prepared():
-        return jsonify({"prepared": db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))})
+        rows = db.session.execute(text("SELECT statement, generic_plans FROM pg_prepared_statements"))
+        return jsonify({" ".join(row.statement.split()): row.generic_plans for row in rows})
 
     return probe
 
@@ -74,12 +79,19 @@ def test_a_page_read_runs_outside_a_transaction_on_postgresql_only(probe_app):
     assert client.post("/probe/read").get_json() == {"in_transaction": True}
     if DB_KIND == "postgresql":
         # Without a closing ROLLBACK psycopg keeps what it prepared (after a statement's fifth
-        # run on a connection), so later requests skip parsing it; each is still planned anew.
+        # run on a connection), so later requests skip parsing it.
         assert client.get("/probe/read-often").status_code == 200
         # the next request, on the same (the only) connection of this app's pool
-        assert client.get("/probe/prepared").get_json()["prepared"] >= 1
-        with probe_app.app_context():
-            assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+        prepared = client.get("/probe/prepared").get_json()
+        # lookups by key are prepared and then run on one plan for any values...
+        by_key_plans = [plans for statement, plans in prepared.items()
+                        if "SELECT login_failure.address FROM login_failure WHERE login_failure.id =" in statement]
+        assert by_key_plans and by_key_plans[0] >= 1
+        loader_plans = [plans for statement, plans in prepared.items()
+                        if statement.startswith("SELECT login_failure.id, login_failure.address")]
+        assert loader_plans and loader_plans[0] >= 1
+        # ...a search is never prepared: PostgreSQL plans it for the word at hand every time
+        assert not [statement for statement in prepared if "LIKE" in statement]
 
 
 def test_a_reading_request_that_writes_twice_and_fails_stores_neither(probe_app):
