@@ -41,8 +41,6 @@ def create_app(overrides: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = app.config["TRUST_PROXY"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
-    from . import read_only
-    read_only.init_app(app)  # before anything of a request reads the database
     from . import request_log
     request_log.init_app(app)  # first, so that even refused requests are timed and logged
     from .web import register_web
@@ -51,4 +49,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_api(app)
     from .cli import register_cli
     register_cli(app)
+    from . import read_only
+    read_only.init_app(app)  # last, as its before-request function goes first of all
     return app

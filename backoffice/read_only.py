@@ -28,13 +28,17 @@ LOCKS = (" FOR UPDATE", " FOR NO KEY UPDATE", " FOR SHARE", " FOR KEY SHARE", "p
 
 
 def init_app(app: Flask) -> None:
-    @app.before_request
+    """Call after every other part has registered its before-request functions: this one goes
+    first of all. The API's token check reads the database, and a read before this function
+    would begin a transaction, whose ROLLBACK makes psycopg forget what it prepared."""
     def _read_without_transaction() -> None:
         # a session already in a transaction (a test's, between its requests) keeps it
         if (request.method in READING_METHODS and db.engine.dialect.name == "postgresql"
                 and not db.session().in_transaction()):
             db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             request.environ[MARK] = True
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _read_without_transaction)
 
     @app.teardown_request
     def _end_reading(_exc) -> None:

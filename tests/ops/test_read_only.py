@@ -10,6 +10,7 @@ from backoffice import create_app
 from backoffice.domain.models import LoginFailure
 from backoffice.extensions import db
 from backoffice.plans import by_key
+from tests.api.conftest import make_token, team_of
 from tests.conftest import DB_KIND
 
 
@@ -30,6 +31,9 @@ def probe_app(app):
     def read():
         db.session.scalar(select(func.count(LoginFailure.id)))
         return jsonify(state())
+
+    # under the API's prefix: the token is checked (reading the database) before the view runs
+    probe.add_url_rule("/api/v1/probe/read", "api_probe_read", read)
 
     @probe.get("/probe/write-twice-then-fail")
     def write_twice_then_fail():
@@ -92,6 +96,19 @@ def test_a_page_read_runs_outside_a_transaction_on_postgresql_only(probe_app):
         assert loader_plans and loader_plans[0] >= 1
         # ...a search is never prepared: PostgreSQL plans it for the word at hand every time
         assert not [statement for statement in prepared if "LIKE" in statement]
+
+
+def test_an_api_read_runs_outside_a_transaction_on_postgresql_too(probe_app, world):
+    token = make_token(team_of(world.admin))
+    client = probe_app.test_client()
+    headers = {"Authorization": f"Token {token}"}
+    # the first use of a token stores its "last used" time: a write, in a transaction of its own
+    assert client.get("/api/v1/probe/read", headers=headers).status_code == 200
+    # later reads: the token check must not begin a transaction either (its ROLLBACK would make
+    # psycopg forget every statement it prepared, on each API request)
+    assert client.get("/api/v1/probe/read", headers=headers).get_json() == {
+        "in_transaction": DB_KIND != "postgresql"}
+    assert client.get("/api/v1/probe/read").status_code == 401
 
 
 def test_a_reading_request_that_writes_twice_and_fails_stores_neither(probe_app):
