@@ -117,7 +117,9 @@ def main() -> None:
         ("event ticket list, first page", tickets, None),
         (f"ticket list, search last name '{family}'", f"{tickets}?search={quote(family)}", None),
         ("API event order list, page 1", f"/api/v1/organizers/{org}/events/{slug}/orders/", api_auth),
+        ("API organizer order list, page 1", f"/api/v1/organizers/{org}/orders/", api_auth),
         (f"API order detail {code}", f"/api/v1/organizers/{org}/events/{slug}/orders/{code}/", api_auth),
+        ("API event position list, page 1", f"/api/v1/organizers/{org}/events/{slug}/orderpositions/", api_auth),
         ("API customer list, page 1", f"/api/v1/organizers/{org}/customers/", api_auth),
     ]
     if args.pages:
