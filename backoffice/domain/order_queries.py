@@ -239,12 +239,13 @@ def list_page(event_ids: list[int] | None, organizer_id: int, f: OrderFilters, o
               page: int = 1) -> Page:
     """One page of rows; a fixed number of queries whatever the page holds."""
     loading = (joinedload(Order.event), joinedload(Order.customer), joinedload(Order.invoice_address))
-    stmt = orders_stmt(event_ids, organizer_id, f, ordering).options(*loading)
     if f.search and not tx.is_sqlite():
         # the page sorts every match anyway: count them in the same query (paging.paginate_counted)
-        result = paging.paginate_counted(stmt, page)
+        shown = _ordered(select(Order).options(*loading), ordering)
+        result = paging.paginate_counted(orders_stmt(event_ids, organizer_id, f, ordering), page, shown=shown)
         result.items = _rows(result.items, f)
         return result
+    stmt = orders_stmt(event_ids, organizer_id, f, ordering).options(*loading)
     big = (orders_stmt(event_ids, organizer_id, f, ordering, walk=True).options(*loading)
            if _walkable(event_ids, ordering) else None)
     # more than 1,000 orders are counted as "more than 1,000": an exact count reads them all

@@ -127,20 +127,34 @@ def paginate_capped(stmt: Select, number: int = 1, per_page: int | None = None, 
                 more=len(items) > per_page)
 
 
-def paginate_counted(stmt: Select, number: int = 1, per_page: int | None = None, cap: int | None = None) -> Page:
+def paginate_counted(stmt: Select, number: int = 1, per_page: int | None = None, cap: int | None = None,
+                     shown: Select | None = None) -> Page:
     """Like paginate_capped, in one query: the page's rows carry `count(*) OVER ()`, the number of
     rows before the LIMIT. For a PostgreSQL text search, whose page collects and sorts every
     match anyway (the trigram index hands them out as one bitmap): the count and the page of
     paginate_capped would read and recheck the same matches twice, each a round trip.
-    Not for plain lists, where the page stops after one page of an index but a count would not."""
+    Not for plain lists, where the page stops after one page of an index but a count would not.
+
+    `shown`: how a page's rows are read (their entity with its loader options and order, no
+    filters). The matches are numbered and cut to a page by id first, and only that page is
+    joined to what `shown` loads: joined in `stmt`, PostgreSQL would join every match before
+    the LIMIT (for 1,400 matches, 15 ms of the order list's 27)."""
     per_page = per_page or PER_PAGE
     cap = COUNT_CAP if cap is None else cap
     number = max(1, number)
-    counted = stmt.add_columns(func.count().over().label("matches"))
-    rows = db.session.execute(counted.limit(per_page + 1).offset((number - 1) * per_page)).all()
+    read = stmt
+    if shown is None:
+        counted = stmt.add_columns(func.count().over().label("matches"))
+        rows = db.session.execute(counted.limit(per_page + 1).offset((number - 1) * per_page)).all()
+    else:
+        entity = shown.column_descriptions[0]["entity"]
+        page = (stmt.with_only_columns(entity.id, func.count().over().label("matches"))
+                .limit(per_page + 1).offset((number - 1) * per_page).subquery())
+        rows = db.session.execute(shown.join(page, page.c.id == entity.id).add_columns(page.c.matches)).all()
+        read = shown.where(entity.id.in_(stmt.with_only_columns(entity.id)))
     if not rows and number > 1:
         # past the end: the last page, as paginate shows it
-        return _exact_page(stmt, count(stmt), number, per_page, scalars=True)
+        return _exact_page(read, count(stmt), number, per_page, scalars=True)
     return counted_page(rows, number, per_page, cap)
 
 
