@@ -8,7 +8,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite venv dev-deps chromium fonts screenshots bench soak clean translations
+.PHONY: run test test-sqlite venv dev-deps chromium fonts screenshots bench bench-pair soak clean translations
 
 $(BIN)/flask: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ soak: dev-deps
 # SQLite in /tmp/backoffice-bench-N unless DATABASE_URL is set; BENCH_DIR picks another folder.
 bench: venv
 	$(BIN)/python scripts/bench.py --orders $(or $(N),100000) --runs $(or $(RUNS),20) $(if $(BENCH_DIR),--dir $(BENCH_DIR))
+
+# The same pages from SQLite and from PostgreSQL (DATABASE_URL) at once, in turns, with the ratio
+# of their medians (scripts/bench_pair.py); not part of `make test`.
+bench-pair: venv
+	$(BIN)/python scripts/bench_pair.py --orders $(or $(N),100000) --runs $(or $(RUNS),30) $(if $(BENCH_DIR),--dir $(BENCH_DIR))
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -181,22 +181,26 @@ def api_token(organizer) -> str:
     return plain
 
 
-_APP = None
+_APPS: dict[tuple, object] = {}
 
 
 def _app(env: dict[str, str]):
-    """The application, created once in this process for reading the database."""
-    global _APP
-    if _APP is not None:
-        return _APP
+    """The application for reading `env`'s database, created once per database in this process
+    (bench_pair.py reads two)."""
+    key = (env.get("DATABASE_URL"), env.get("BACKOFFICE_INSTANCE"))
+    if key in _APPS:
+        return _APPS[key]
     # the app reads its configuration from the environment when it is created
     for name in ("DATABASE_URL", "BACKOFFICE_INSTANCE", "SECRET_KEY"):
         if name in env:
             os.environ[name] = env[name]
-    sys.path.insert(0, str(ROOT))
+        else:
+            os.environ.pop(name, None)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     from backoffice import create_app
-    _APP = create_app()
-    return _APP
+    _APPS[key] = create_app()
+    return _APPS[key]
 
 
 def ensure_data(env: dict[str, str], orders: int) -> None:
@@ -477,16 +481,21 @@ def measure(label: str, send, runs: int, warmup: int, workers: list[int] = ()) -
     for i in range(warmup + runs):
         if i == warmup:
             cpu_before = cpu_seconds(workers)
-        start = time.perf_counter()
-        response = send()
-        elapsed = (time.perf_counter() - start) * 1000
-        if not 200 <= response.status < 300:
-            result.failures.append(f"{response.status} {response.headers.get('Location', '')}".strip())
-        elif i >= warmup:
-            result.times.append(elapsed)
+        timed(send, result, keep=i >= warmup)
     if workers and runs:
         result.cpu_ms = (cpu_seconds(workers) - cpu_before) * 1000 / runs
     return result
+
+
+def timed(send, result: Result, keep: bool) -> None:
+    """One request of a page: its time goes into `result` when `keep`; a failure always does."""
+    start = time.perf_counter()
+    response = send()
+    elapsed = (time.perf_counter() - start) * 1000
+    if not 200 <= response.status < 300:
+        result.failures.append(f"{response.status} {response.headers.get('Location', '')}".strip())
+    elif keep:
+        result.times.append(elapsed)
 
 
 def cpu_seconds(pids: list[int]) -> float:
