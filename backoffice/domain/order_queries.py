@@ -201,8 +201,8 @@ def orders_stmt(event_ids: list[int] | None, organizer_id: int, f: OrderFilters,
 def orders_count_stmt(event_ids: list[int] | None, organizer_id: int, f: OrderFilters) -> Select:
     """The orders of orders_stmt, to count them: the events named by id, so that each event's
     orders are one range of the event index (orders_stmt's `event_id + 0` makes a count join every
-    order to the organizer's events: at 100k orders 9 -> 4 ms on SQLite, 11 -> 7 ms on
-    PostgreSQL)."""
+    order to the organizer's events: at 100k orders, SQLite 6.7 -> 3.4 ms, PostgreSQL 12.5 ->
+    7.4 ms)."""
     if event_ids is None:
         event_ids = list(db.session.scalars(by_key(select(Event.id).where(Event.organizer_id == organizer_id))))
     return apply_filters(select(Order).where(Order.event_id.in_(event_ids)), f)
