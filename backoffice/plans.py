@@ -20,8 +20,13 @@ changes there.
 """
 from __future__ import annotations
 
-from sqlalchemy import event
+from collections.abc import Iterable
+
+from sqlalchemy import any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
+
+from .extensions import db
 
 #: the execution option of a statement whose best plan is the same for any values
 BY_KEY = "plan_by_key"
@@ -34,6 +39,17 @@ PREPARE_AFTER = 5
 def by_key(stmt):
     """`stmt` finds rows by key: PostgreSQL may plan it once for all values."""
     return stmt.execution_options(**{BY_KEY: True})
+
+
+def any_of(column, values: Iterable):
+    """`column IN values`, for the ids of one page. On PostgreSQL one array parameter
+    (`= ANY(…)`) instead of one parameter per id: 150 parameters cost 0.4 ms to send, parse and
+    estimate, and the statement's text no longer changes with the number of ids, so a lookup
+    marked by_key is prepared whatever the page holds."""
+    values = list(values)
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
 
 
 @event.listens_for(Engine, "before_cursor_execute")

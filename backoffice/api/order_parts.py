@@ -18,6 +18,12 @@ from sqlalchemy import select
 from ..domain.models import (Answer, Checkin, Customer, InvoiceAddress, Order, OrderFee, OrderPayment, OrderPosition,
                              OrderRefund, Question, QuestionOption, Seat, answer_option)
 from ..extensions import db
+from ..plans import any_of, by_key
+
+
+def _read(stmt):
+    """A page's parts, looked up by the ids of its orders or positions."""
+    return db.session.execute(by_key(stmt))
 
 
 class AnswerParts(Protocol):
@@ -120,7 +126,7 @@ class PageParts:
             positions = [p for o in orders for p in o.all_positions]
         position_ids = [p.id for p in positions]
         seat_ids = {p.seat_id for p in positions if p.seat_id is not None}
-        execute = db.session.execute
+        execute = _read
         self._customers: dict[int, str] = {}
         self._addresses: dict[int, Any] = {}
         self._fees: dict[int, list] = {}
@@ -135,36 +141,36 @@ class PageParts:
                 select(Answer.id, Answer.position_id, Answer.question_id, Answer.answer,
                        Question.identifier.label("question_identifier"))
                 .join(Question, Question.id == Answer.question_id)
-                .where(Answer.position_id.in_(position_ids)).order_by(Answer.position_id, Answer.id)).all()
+                .where(any_of(Answer.position_id, position_ids)).order_by(Answer.position_id, Answer.id)).all()
             options = _grouped(execute(
                 select(answer_option.c.answer_id, QuestionOption.id, QuestionOption.identifier, QuestionOption.position)
                 .join(QuestionOption, QuestionOption.id == answer_option.c.option_id)
-                .where(answer_option.c.answer_id.in_([a.id for a in answer_rows]))), "answer_id") if answer_rows else {}
+                .where(any_of(answer_option.c.answer_id, [a.id for a in answer_rows]))), "answer_id") if answer_rows else {}
             for row in answer_rows:
                 self._answers[row.position_id].append(_RowAnswer(row, options.get(row.id, [])))
             self._checkins = _grouped(execute(
-                select(*_columns(Checkin, *CHECKIN)).where(Checkin.position_id.in_(position_ids))
+                select(*_columns(Checkin, *CHECKIN)).where(any_of(Checkin.position_id, position_ids))
                 .order_by(Checkin.position_id, Checkin.datetime, Checkin.id)), "position_id")
-        self._seats = {row.id: row for row in execute(select(*_columns(Seat, *SEAT)).where(Seat.id.in_(seat_ids)))} \
+        self._seats = {row.id: row for row in execute(select(*_columns(Seat, *SEAT)).where(any_of(Seat.id, seat_ids)))} \
             if seat_ids else {}
 
     def _read_orders(self, orders: list[Order]) -> None:
-        execute = db.session.execute
+        execute = _read
         order_ids = [o.id for o in orders]
         customer_ids = {o.customer_id for o in orders if o.customer_id is not None}
         if customer_ids:
             self._customers = dict(execute(select(Customer.id, Customer.identifier)
-                                           .where(Customer.id.in_(customer_ids))).all())
+                                           .where(any_of(Customer.id, customer_ids))).all())
         self._addresses = {row.order_id: row for row in execute(
-            select(*_columns(InvoiceAddress, *ADDRESS)).where(InvoiceAddress.order_id.in_(order_ids)))}
-        self._fees = _grouped(execute(select(*_columns(OrderFee, *FEE)).where(OrderFee.order_id.in_(order_ids))
+            select(*_columns(InvoiceAddress, *ADDRESS)).where(any_of(InvoiceAddress.order_id, order_ids)))}
+        self._fees = _grouped(execute(select(*_columns(OrderFee, *FEE)).where(any_of(OrderFee.order_id, order_ids))
                                       .order_by(OrderFee.order_id, OrderFee.id)), "order_id")
         self._payments = _grouped(execute(
-            select(*_columns(OrderPayment, *PAYMENT)).where(OrderPayment.order_id.in_(order_ids))
+            select(*_columns(OrderPayment, *PAYMENT)).where(any_of(OrderPayment.order_id, order_ids))
             .order_by(OrderPayment.order_id, OrderPayment.local_id)), "order_id")
         payment_numbers = {p.id: p.local_id for rows in self._payments.values() for p in rows}
         for row in execute(select(*_columns(OrderRefund, *REFUND), OrderRefund.payment_id)
-                           .where(OrderRefund.order_id.in_(order_ids))
+                           .where(any_of(OrderRefund.order_id, order_ids))
                            .order_by(OrderRefund.order_id, OrderRefund.local_id)):
             # a refund's payment belongs to the same order, so it is among the page's payments
             self._refunds[row.order_id].append((row, payment_numbers.get(row.payment_id)))
