@@ -26,7 +26,7 @@ from sqlalchemy import any_, bindparam, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 
-from .extensions import db
+from .domain import tx
 
 #: the execution option of a statement whose best plan is the same for any values
 BY_KEY = "plan_by_key"
@@ -47,7 +47,7 @@ def any_of(column, values: Iterable):
     estimate, and the statement's text no longer changes with the number of ids, so a lookup
     marked by_key is prepared whatever the page holds."""
     values = list(values)
-    if db.session.get_bind().dialect.name != "postgresql":
+    if tx.is_sqlite():
         return column.in_(values)
     return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
 

@@ -142,18 +142,17 @@ def paginate_counted(stmt: Select, number: int = 1, per_page: int | None = None,
     per_page = per_page or PER_PAGE
     cap = COUNT_CAP if cap is None else cap
     number = max(1, number)
-    read = stmt
-    if shown is None:
+    entity = shown.column_descriptions[0]["entity"] if shown is not None else None
+    if entity is None:
         counted = stmt.add_columns(func.count().over().label("matches"))
         rows = db.session.execute(counted.limit(per_page + 1).offset((number - 1) * per_page)).all()
     else:
-        entity = shown.column_descriptions[0]["entity"]
         page = (stmt.with_only_columns(entity.id, func.count().over().label("matches"))
                 .limit(per_page + 1).offset((number - 1) * per_page).subquery())
         rows = db.session.execute(shown.join(page, page.c.id == entity.id).add_columns(page.c.matches)).all()
-        read = shown.where(entity.id.in_(stmt.with_only_columns(entity.id)))
     if not rows and number > 1:
-        # past the end: the last page, as paginate shows it
+        # past the end: the last page, as paginate shows it (with what `shown` loads)
+        read = stmt if entity is None else shown.where(entity.id.in_(stmt.with_only_columns(entity.id)))
         return _exact_page(read, count(stmt), number, per_page, scalars=True)
     return counted_page(rows, number, per_page, cap)
 
