@@ -1154,7 +1154,7 @@ class OrderMaker:
                 attendee = buyer if index == 0 and rng.random() < 0.6 else fake.person()
             secret = fake.code(SECRET_ALPHABET, POSITION_SECRET_LENGTH)
             row = dict(
-                id=position_id, order_id=order_id, positionid=index + 1, canceled=line.canceled,
+                id=position_id, order_id=order_id, event_id=plan.id, positionid=index + 1, canceled=line.canceled,
                 item_id=line.item.id, variation_id=line.variation.id if line.variation else None,
                 price=line.price,
                 attendee_name_parts=attendee.name_parts if attendee else {"_scheme": "full"},

@@ -328,6 +328,9 @@ def check_database(app, started: dt.datetime, mails: list[tuple[str, str]]) -> l
                    Order.status.in_([OrderStatus.PAID, OrderStatus.PENDING]))
             .group_by(OrderPosition.seat_id).having(func.count() > 1)).all()
         problems += [f"seat {seat} sold {n} times" for seat, n in taken]
+        astray = db.session.scalars(select(OrderPosition.id).join(Order)
+                                    .where(OrderPosition.event_id != Order.event_id)).all()
+        problems += [f"ticket {pid} names another event than its order" for pid in astray]
         changed = db.session.scalars(select(Order.id).where(Order.last_modified >= started)).all()
         logged = set(db.session.scalars(select(LogEntry.object_id).where(
             LogEntry.object_type == "order", LogEntry.datetime >= started)))

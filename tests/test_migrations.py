@@ -210,3 +210,43 @@ def test_0008_moves_merging_of_the_search_index_out_of_writes(tmp_path):
             assert reverted == {"order_search": 4, "customer_search": 4}
     finally:
         _drop(name)
+
+
+def test_upgrade_to_0009_gives_every_ticket_its_orders_event(tmp_path):
+    """An install of 0008 with tickets in two events: each ticket gets its order's event, and a
+    downgrade takes the column away again without losing a ticket."""
+    url, name = _scratch_url(tmp_path)
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(tmp_path)})
+        with app.app_context():
+            upgrade(revision="0008")
+            now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+            tickets = {}
+            with db.engine.begin() as conn:
+                org, first = _old_organizer_and_event(conn, now)
+                second = _row(conn, "event", organizer_id=org, slug="fest", name="Fest", currency="EUR",
+                              timezone="UTC", testmode=False, has_subevents=False, date_from=now,
+                              ticket_download=False, ticket_download_pending=False, invoicing=False,
+                              payment_term_days=14, payment_providers=["manual"], created=now)
+                for event, code in ((first, "ABCDE"), (second, "FGHIJ"), (second, "KLMNO")):
+                    item = _row(conn, "item", event_id=event, name="Ticket", default_price=Decimal("1.00"),
+                                admission=True, requires_seat=False, is_addon=False, active=True, position=0)
+                    order = _row(conn, "order", code=code, **_old_order(event, now))
+                    for number in (1, 2):
+                        ticket = _row(conn, "order_position", order_id=order, positionid=number, canceled=False,
+                                      item_id=item, price=Decimal("1.00"), attendee_name_parts={"_scheme": "full"},
+                                      tax_rate=Decimal("0.00"), tax_value=Decimal("0.00"),
+                                      secret=f"{code}{number}".lower(), pseudonymization_id=f"{code}{number}")
+                        tickets[ticket] = event
+            upgrade()
+            stored = dict(db.session.execute(text("SELECT id, event_id FROM order_position")).all())
+            db.session.remove()
+            downgrade(revision="0008")
+            with db.engine.connect() as conn:
+                columns = {c["name"] for c in inspect(conn).get_columns("order_position")}
+                left = conn.execute(text("SELECT count(*) FROM order_position")).scalar()
+            db.engine.dispose()
+        assert stored == tickets
+        assert "event_id" not in columns and left == 6
+    finally:
+        _drop(name)

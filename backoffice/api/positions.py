@@ -54,11 +54,13 @@ def list_positions(organizer: str, event: str):
     ev = event_of(organizer, event, Permission.VIEW_ORDERS)
     args = query(PositionListQuery)
     ordering = position_queries.clean_ordering(args.ordering.split(",")[0])
-    stmt = position_queries.positions_stmt(ev.id, filters_from(args), ordering).options(
+    filters = filters_from(args)
+    stmt = position_queries.positions_stmt(ev.id, filters, ordering).options(
         # what the download rule and the links read; the other parts come from order_parts.PageParts
         contains_eager(OrderPosition.order).selectinload(Order.event).selectinload(Event.organizer),
         joinedload(OrderPosition.item))
-    return jsonify(paginated(stmt, args.page, serialize_positions))
+    return jsonify(paginated(stmt, args.page, serialize_positions,
+                             count_stmt=position_queries.count_stmt(ev.id, filters)))
 
 
 @route(ONE_POSITION, "GET", "Show a position", tag=TAG, query=PositionDetailQuery, response=Position,

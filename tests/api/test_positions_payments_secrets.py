@@ -53,12 +53,19 @@ def test_position_filters_and_ordering(api, world):
     db.session.add(checkin_list)
     db.session.flush()
     db.session.add(Checkin(list_id=checkin_list.id, position_id=b.all_positions[0].id))
+    # tickets the counts must leave out: another event's, and a canceled one
+    other = factories.event(world.organizer, slug="other")
+    factories.order(other, [factories.item(other, "VIP", "90.00")], status=OrderStatus.PAID)
+    canceled = factories.order(world.event, [vip], status=OrderStatus.PAID).all_positions[0]
+    canceled.canceled = True
     db.session.commit()
 
     def ids(params):
         response = api.get(EVENT + "orderpositions/?" + params)
         assert response.status_code == 200, response.json
-        return [p["id"] for p in response.json["results"]]
+        found = [p["id"] for p in response.json["results"]]
+        assert response.json["count"] == len(found), params
+        return found
     a1, a2 = (p.id for p in a.all_positions)
     b1 = b.all_positions[0].id
     assert ids("") == [a1, a2, b1]
@@ -71,6 +78,8 @@ def test_position_filters_and_ordering(api, world):
     assert ids("order__status=p") == [b1]
     assert ids("order__status__in=n,e") == [a1, a2]
     assert ids("has_checkin=true") == [b1]
+    assert ids(f"item={vip.id}&order__status=p") == [b1]
+    assert ids(f"item={vip.id}&include_canceled_positions=true") == [a2, b1, canceled.id]
     assert ids(f"secret={b.all_positions[0].secret}") == [b1]
     bad = api.get(EVENT + "orderpositions/?item__in=1,x")
     assert bad.status_code == 400 and "item__in" in bad.json

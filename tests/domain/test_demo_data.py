@@ -124,6 +124,12 @@ def test_every_order_has_a_position(demo_data):
     assert max(counts.values()) <= 4
 
 
+def test_every_ticket_names_its_orders_event(demo_data):
+    pairs = db.session.execute(select(OrderPosition.event_id, Order.event_id).join(Order)).all()
+    assert pairs and all(ticket == order for ticket, order in pairs)
+    assert len({order for _ticket, order in pairs}) == 2
+
+
 def test_total_is_the_sum_of_uncanceled_positions_and_fees(demo_data):
     for o in _orders():
         expected = _sum(p.price for p in o.positions) + _sum(f.value for f in o.fees)
