@@ -72,12 +72,19 @@ def _postgresql_options(dialect, _record, _cargs, cparams) -> None:
       are prepared (plans.py); every other one is planned for its values each time.
     - No JIT compilation (`jit=off`): PostgreSQL compiles a query whose estimated cost passes
       `jit_above_cost` (100,000), which takes tens of milliseconds, more than any query here
-      runs; a trigram search over a big table can be estimated that high."""
+      runs; a trigram search over a big table can be estimated that high.
+    - No parallel workers per statement (`max_parallel_workers_per_gather=0`): starting them
+      costs more than the few milliseconds a page's statement runs (counting an event's 160,000
+      tickets: 16-19 ms with two workers, 9 ms without, on 2 CPUs), and the gunicorn workers
+      already keep the CPUs busy with other requests. A big machine with few users can allow
+      them again in DATABASE_URL (`?options=-c%20max_parallel_workers_per_gather%3D2`)."""
     if dialect.driver != "psycopg":
         return
     options = cparams.get("options", "")
     if "jit" not in options:
         options = f"{options} -c jit=off"
+    if "max_parallel_workers_per_gather" not in options:
+        options = f"{options} -c max_parallel_workers_per_gather=0"
     if "plan_cache_mode" not in options:
         options = f"{options} -c plan_cache_mode=auto"
     cparams["options"] = options.strip()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import datetime as dt
 import json
 import os
 import pstats
@@ -61,7 +62,7 @@ def main() -> None:
 
     from backoffice import create_app
     from bench import api_token as bench_api_token
-    from backoffice.domain.models import Customer, Event, InvoiceAddress, Order, Organizer, User
+    from backoffice.domain.models import Customer, Event, InvoiceAddress, Order, OrderStatus, Organizer, User
     from backoffice.extensions import db
 
     overrides = {"TESTING": True}
@@ -85,6 +86,9 @@ def main() -> None:
                                    Customer.name_cached.is_not(None))
             .order_by(Customer.id).offset(n_customers // 2).limit(1)).first()
         admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
+        # the pending order whose deadline bench.py's htmx action moves
+        pending = db.session.scalar(select(Order.code).where(Order.event_id == ev.id, Order.status == OrderStatus.PENDING)
+                                    .order_by(Order.id.desc()).limit(1))
         org, slug, code = organizer.slug, ev.slug, order.code
         family = order.invoice_address.name_cached.split()[-1]
         email_part = order.email.split("@")[0][:6]
@@ -122,6 +126,8 @@ def main() -> None:
         ("API event position list, page 1", f"/api/v1/organizers/{org}/events/{slug}/orderpositions/", api_auth),
         ("API customer list, page 1", f"/api/v1/organizers/{org}/customers/", api_auth),
     ]
+    if pending:
+        pages.append((f"htmx: extend deadline of {pending}", Extend(f"{orders}{pending}/"), htmx))
     if args.pages:
         pages = [p for p in pages if args.pages.lower() in p[0].lower()]
 
@@ -152,8 +158,11 @@ def main() -> None:
                 profiler.enable()
             statements.clear()
             start, cpu = time.perf_counter(), time.process_time()
-            # API clients send their token, no session cookie (which would load the user too)
-            response = (api_client if url.startswith("/api/") else client).get(url, headers=headers)
+            if isinstance(url, Extend):
+                response = url.send(client, headers)
+            else:
+                # API clients send their token, no session cookie (which would load the user too)
+                response = (api_client if url.startswith("/api/") else client).get(url, headers=headers)
             response.get_data()
             wall, cpu = (time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000
             if response.status_code != 200:
@@ -178,6 +187,27 @@ def main() -> None:
                 print(f"    {took:6.2f} ms  {text[:300]}  {str(parameters)[:120]}")
                 if args.explain and dialect == "postgresql" and text.startswith(("SELECT", "WITH")):
                     print("             " + explain(engine, statement, parameters))
+
+
+class Extend:
+    """The order page's "Extend deadline" form as htmx posts it (bench.ExtendAction), with the
+    `seen` of the last answer: a write, its history entry and the fragment it renders."""
+
+    def __init__(self, order_url: str):
+        self.order_url = order_url
+        self.token = self.seen = None
+
+    def send(self, client, headers):
+        from bench import csrf_header, form_value
+        if self.seen is None:
+            page = client.get(self.order_url).get_data(as_text=True)
+            self.token, self.seen = csrf_header(page), form_value(page, "seen")
+        until = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+        response = client.post(self.order_url + "extend", data={"until": until, "seen": self.seen},
+                               headers={**headers, "X-CSRFToken": self.token, "HX-Target": "order-summary"})
+        if response.status_code == 200:
+            self.seen = form_value(response.get_data(as_text=True), "seen")
+        return response
 
 
 def explain(engine, statement: str, parameters) -> str:
