@@ -462,7 +462,8 @@ def main() -> int:
             print("  " + problem)
         return 1
     print("\nInvariants hold: money adds up on every order, no refund beyond its payment, no quota or seat "
-          "oversold, every changed order has its history, no mail sent twice, no 5xx.")
+          "oversold, every ticket in its order's event, every changed order has its history, no mail sent "
+          "twice, no 5xx.")
     return 0
 
 
