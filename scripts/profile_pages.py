@@ -10,8 +10,11 @@ time of a request and its 10th percentile (on a busy machine closer to what the 
 than the median), its CPU time in this process (on SQLite that includes the database), the
 number of statements, and the median of their summed wall time as the application sees it
 (the time from sending a statement until its cursor returns: on PostgreSQL the round trip and
-the server's work). `--cprofile TEXT` shows where the Python time of those pages goes. `--show TEXT` prints every statement of one request of the pages whose
-label contains TEXT, with its time. `--engine-options JSON` replaces the engine options (e.g.
+the server's work). The last page is the order page's htmx "extend deadline" action, a write
+(each run moves the deadline of the event's newest pending order again and adds to its
+history, as `make bench` does). `--cprofile TEXT` shows where the Python time of those pages
+goes. `--show TEXT` prints every statement of one request of the pages whose label contains
+TEXT, with its time. `--engine-options JSON` replaces the engine options (e.g.
 '{"pool_pre_ping": false}'), to compare settings in one run; `--pages TEXT` keeps only the pages
 whose label contains TEXT.
 """
@@ -87,8 +90,8 @@ def main() -> None:
             .order_by(Customer.id).offset(n_customers // 2).limit(1)).first()
         admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
         # the pending order whose deadline bench.py's htmx action moves
-        pending = db.session.scalar(select(Order.code).where(Order.event_id == ev.id, Order.status == OrderStatus.PENDING)
-                                    .order_by(Order.id.desc()).limit(1))
+        pending = db.session.scalar(select(Order.code).order_by(Order.id.desc()).limit(1)
+                                    .where(Order.event_id == ev.id, Order.status == OrderStatus.PENDING))
         org, slug, code = organizer.slug, ev.slug, order.code
         family = order.invoice_address.name_cached.split()[-1]
         email_part = order.email.split("@")[0][:6]
