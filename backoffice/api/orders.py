@@ -70,7 +70,7 @@ def _order_page(organizer: Organizer, event_ids: list[int] | None, model: type[O
         return [trimmed(data, args.include, args.exclude) for data in serialize_orders(rows, **flags)]
 
     response = jsonify(paginated(stmt, args.page, serialize,
-                                 order_queries.orders_count_stmt(event_ids, organizer.id, filters)))
+                                 count_stmt=order_queries.orders_count_stmt(event_ids, organizer.id, filters)))
     response.headers["X-Page-Generated"] = page_generated(generated)
     return response
 
