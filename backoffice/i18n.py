@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
 from flask import g, has_request_context, request
@@ -91,29 +93,47 @@ def language(code: str):
 
 def current() -> str:
     locale = get_locale()
-    return supported(str(locale)) if locale is not None else DEFAULT
+    return _supported_locale(locale) if locale is not None else DEFAULT
+
+
+@lru_cache(maxsize=64)
+def _supported_locale(locale: Locale) -> str | None:
+    return supported(str(locale))
+
+
+@lru_cache(maxsize=None)
+def _babel_locale(lang: str, for_numbers: bool) -> Locale:
+    """Babel's data for a language, parsed once: a list page formats hundreds of amounts and
+    times, and Babel parses a locale given as text again on every call. English numbers are
+    written the American way (€1,234.56)."""
+    return Locale.parse("en_US" if for_numbers and lang == "en" else lang)
 
 
 def money(value: Decimal | None, currency: str = "EUR") -> str:
     """€1,234.56 in English, 1.234,56 € in German."""
     if value is None:
         return ""
-    lang = current() or DEFAULT
-    return format_currency(value, currency, locale="en_US" if lang == "en" else lang)
+    return _money_text(value, currency, current() or DEFAULT)
+
+
+@lru_cache(maxsize=4096)
+def _money_text(value: Decimal, currency: str, lang: str) -> str:
+    # a list repeats the same few prices and totals on every row
+    return format_currency(value, currency, locale=_babel_locale(lang, True))
 
 
 def number(value) -> str:
     """1,234 in English, 1.234 in German."""
     if value is None:
         return ""
-    lang = current() or DEFAULT
-    return format_decimal(value, locale="en_US" if lang == "en" else lang)
+    return format_decimal(value, locale=_babel_locale(current() or DEFAULT, True))
 
 
 def datetime_text(value: datetime, zone: str) -> str:
     """A moment in `zone`, written the way the current language writes dates."""
     lang = current() or DEFAULT
-    return format_datetime(value.astimezone(ZoneInfo(zone)), DATETIME_PATTERNS[lang], locale=lang)
+    return format_datetime(value.astimezone(ZoneInfo(zone)), DATETIME_PATTERNS[lang],
+                           locale=_babel_locale(lang, False))
 
 
 def N_(text: str) -> str:
