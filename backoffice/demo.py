@@ -4,7 +4,8 @@
 that children can point at their parents without a round trip and 100,000 orders load in
 well under three minutes. Core inserts bypass the ORM's flush hook, which is wanted here:
 every row is given its `last_modified` explicitly. Quota and seat usage is tracked in memory
-while generating, so no quota is oversold and no seat is held twice.
+while generating, so no quota is oversold and no seat is held twice. From PARALLEL_FROM orders
+on, a forked process generates the rows while this one writes them (same data either way).
 
 Everything is derived from `random.Random(seed)` and from the `REFERENCE` moment (the demo's
 "now": the minute the data is loaded, or noon UTC of DEMO_REFERENCE_DATE=YYYY-MM-DD when that
@@ -17,14 +18,16 @@ Running it where the demo organizer (slug "demo") exists already raises `DemoDat
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable
@@ -75,6 +78,7 @@ BATCH_ROWS = 5000          # rows per INSERT executemany
 ORDERS_PER_FLUSH = 2500    # orders kept in memory before they are written
 PROGRESS_EVERY = 10_000
 LOAD_CACHE_KIB = 512 * 1024  # SQLite page cache while loading (see _big_cache)
+PARALLEL_FROM = 20_000     # orders from which generate() works in two processes
 
 # What happened to an order (percent); each maps to a status and a money story, see
 # OrderMaker.settle. Orders that find their date sold out become "expired" on top of these.
@@ -102,55 +106,79 @@ class DemoDataExists(click.ClickException):
 # --------------------------------------------------------------------------------------------
 
 class Writer:
-    """Buffers rows per table and inserts them in dependency order with explicit ids."""
+    """Buffers rows per table and writes them in dependency order with explicit ids."""
 
     def __init__(self) -> None:
         self.next_ids: dict[str, int] = {}
+        #: the next id each table had when first read
+        self.first_ids: dict[str, int] = {}
         self.buffers: dict[Table, list[dict]] = defaultdict(list)
-        self.customer_names: dict[int, str | None] = {}
+        #: where flush() hands its rows: the database here, or a pipe in a generating process
+        self.write: Callable[[list[tuple[Table, list[dict]]]], None] = Store().write
 
     def new_id(self, table: Table) -> int:
         if table.name not in self.next_ids:
-            self.next_ids[table.name] = (db.session.scalar(select(func.max(table.c.id))) or 0) + 1
+            self._read_next_id(table)
         value = self.next_ids[table.name]
         self.next_ids[table.name] = value + 1
         return value
+
+    def read_all_ids(self) -> None:
+        """Read the next id of every table now, so that new_id() never needs the database."""
+        for table in db.metadata.sorted_tables:
+            if "id" in table.c and table.name not in self.next_ids:
+                self._read_next_id(table)
+
+    def _read_next_id(self, table: Table) -> None:
+        value = (db.session.scalar(select(func.max(table.c.id))) or 0) + 1
+        self.next_ids[table.name] = self.first_ids[table.name] = value
 
     def add(self, table: Table, row: dict) -> None:
         self.buffers[table].append(row)
 
     def flush(self) -> None:
-        self.add_search_texts()
         # sorted_tables puts parents before children, so foreign keys hold at every insert
-        for table in db.metadata.sorted_tables:
-            rows = self.buffers.pop(table, None)
-            if rows:
-                _insert(table, rows)
-
-    def add_search_texts(self) -> None:
-        """The search index's text of the buffered customers and orders, as the flush hook of
-        search_index computes it for ORM writes (these bulk inserts bypass it). An order's
-        positions and invoice address are buffered with it."""
-        for row in self.buffers.get(Customer.__table__, []):
-            self.customer_names[row["id"]] = row["name_cached"]
-            row["search_text"] = search_index.build_text([row["name_cached"], row["email"], row["company"]],
-                                                         [row["phone"]])
-        parts: dict[int, list] = defaultdict(list)
-        for row in self.buffers.get(InvoiceAddress.__table__, []):
-            parts[row["order_id"]] += [row["name_cached"], row["company"]]
-        for row in self.buffers.get(OrderPosition.__table__, []):
-            parts[row["order_id"]] += [row["attendee_name_cached"], row["attendee_email"]]
-        for row in self.buffers.get(Order.__table__, []):
-            values = [row["email"], *parts[row["id"]], self.customer_names.get(row["customer_id"])]
-            row["search_text"] = search_index.build_text(values, [row["phone"]])
+        batch = [(table, self.buffers.pop(table)) for table in db.metadata.sorted_tables if self.buffers.get(table)]
+        if batch:
+            self.write(batch)
 
     def reset_sequences(self) -> None:
         """PostgreSQL: move each serial past the ids given explicitly, so later inserts work."""
         if db.session.get_bind().dialect.name != "postgresql":
             return
-        for name in self.next_ids:
+        for name in [name for name, value in self.next_ids.items() if value > self.first_ids[name]]:
             db.session.execute(text(
                 f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), (SELECT MAX(id) FROM \"{name}\"))"))
+
+
+class Store:
+    """Writes the rows a Writer flushes, with the search texts they need."""
+
+    def __init__(self) -> None:
+        self.customer_names: dict[int, str | None] = {}
+
+    def write(self, batch: list[tuple[Table, list[dict]]]) -> None:
+        rows_of = dict(batch)
+        self.add_search_texts(rows_of)
+        for table, rows in batch:
+            _insert(table, rows)
+
+    def add_search_texts(self, rows_of: dict[Table, list[dict]]) -> None:
+        """The search index's text of the customers and orders, as the flush hook of
+        search_index computes it for ORM writes (these bulk inserts bypass it). An order's
+        positions and invoice address come in the same batch as the order."""
+        for row in rows_of.get(Customer.__table__, []):
+            self.customer_names[row["id"]] = row["name_cached"]
+            row["search_text"] = search_index.build_text([row["name_cached"], row["email"], row["company"]],
+                                                         [row["phone"]])
+        parts: dict[int, list] = defaultdict(list)
+        for row in rows_of.get(InvoiceAddress.__table__, []):
+            parts[row["order_id"]] += [row["name_cached"], row["company"]]
+        for row in rows_of.get(OrderPosition.__table__, []):
+            parts[row["order_id"]] += [row["attendee_name_cached"], row["attendee_email"]]
+        for row in rows_of.get(Order.__table__, []):
+            values = [row["email"], *parts[row["id"]], self.customer_names.get(row["customer_id"])]
+            row["search_text"] = search_index.build_text(values, [row["phone"]])
 
 
 def _insert(table: Table, rows: list[dict]) -> None:
@@ -1314,7 +1342,8 @@ def _refund(state: str, amount: Decimal, provider: str, at: datetime, comment: s
 # --------------------------------------------------------------------------------------------
 
 def generate(orders: int = 2000, customers: int = 500, seed: int = 42,
-             progress: Callable[[str], None] = print, now: datetime | None = None) -> None:
+             progress: Callable[[str], None] = print, now: datetime | None = None,
+             parallel: bool | None = None) -> None:
     """Create the demo organizer with its events, `customers` customers and `orders` orders.
 
     Adds the demo admin (full permissions) and a view-only user, both with DEMO_ADMIN_PASSWORD;
@@ -1322,6 +1351,8 @@ def generate(orders: int = 2000, customers: int = 500, seed: int = 42,
     Raises DemoDataExists, writing nothing, when the demo organizer is there already.
     Commits at the end: the whole data set appears at once or not at all.
     `now` (default: the clock) bounds every moment in the data, see reference_moment().
+    `parallel`: generate in a second process while this one writes (see _in_a_second_process);
+    by default for PARALLEL_FROM orders or more. The data is the same either way.
     """
     global REFERENCE
     if db.session.scalar(select(Organizer.id).where(Organizer.slug == DEMO_ORGANIZER_SLUG)) is not None:
@@ -1341,18 +1372,13 @@ def generate(orders: int = 2000, customers: int = 500, seed: int = 42,
     w.flush()
     _staff(org_id)
 
+    make = partial(_customers_and_orders, w, fake, org_id, plans, customers, orders, started)
+    if parallel is None:
+        parallel = orders >= PARALLEL_FROM and _can_fork()
     connection = db.session.connection()
     with search_index.bulk_load(connection), _big_cache(connection), _indexes_built_after(connection):
-        linkable = create_customers(w, fake, org_id, customers, progress)
-        maker = OrderMaker(w, fake, plans, linkable)
-        for n in range(1, orders + 1):
-            maker.make()
-            if n % ORDERS_PER_FLUSH == 0:
-                w.flush()
-            if n % PROGRESS_EVERY == 0:
-                progress(f"Demo data: {n:,} of {orders:,} orders ({time.monotonic() - started:.0f} s).")
-        w.flush()
-    _store_redemptions(plans)
+        redeemed = _in_a_second_process(w, make, progress) if parallel else make(progress)
+    _store_redemptions(redeemed)
     w.reset_sequences()
     db.session.commit()
     progress(f"Demo data: {orders:,} orders and {customers:,} customers in {time.monotonic() - started:.0f} s.")
@@ -1413,8 +1439,71 @@ def _user(email: str, fullname: str) -> User:
     return staff.create_user(email=email, password=DEMO_ADMIN_PASSWORD, fullname=fullname)
 
 
-def _store_redemptions(plans: list[EventPlan]) -> None:
-    used = [{"voucher_id": v.id, "redeemed": v.redeemed} for p in plans for v in p.vouchers if v.redeemed]
+def _customers_and_orders(w: Writer, fake: Fake, org_id: int, plans: list[EventPlan], customers: int,
+                          orders: int, started: float, progress: Callable[[str], None]) -> list[dict]:
+    """Generates the customers and orders; returns the vouchers' redemptions."""
+    linkable = create_customers(w, fake, org_id, customers, progress)
+    maker = OrderMaker(w, fake, plans, linkable)
+    for n in range(1, orders + 1):
+        maker.make()
+        if n % ORDERS_PER_FLUSH == 0:
+            w.flush()
+        if n % PROGRESS_EVERY == 0:
+            progress(f"Demo data: {n:,} of {orders:,} orders ({time.monotonic() - started:.0f} s).")
+    w.flush()
+    return [{"voucher_id": v.id, "redeemed": v.redeemed} for p in plans for v in p.vouchers if v.redeemed]
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+
+
+def _in_a_second_process(w: Writer, make: Callable, progress: Callable[[str], None]) -> list[dict]:
+    """Runs `make` in a forked process that sends each flushed batch of rows through a pipe,
+    while this process computes their search texts and inserts them: on two cores a big load
+    takes the longer of the two halves instead of their sum. The child never touches the
+    database (it gets every table's next id up front) and ends without running finalizers, so
+    the connection and transaction it inherits stay this process's alone."""
+    w.read_all_ids()
+    receiving, sending = multiprocessing.get_context("fork").Pipe(duplex=False)
+    child = multiprocessing.get_context("fork").Process(target=_generate_in_child, args=(w, make, sending),
+                                                        daemon=True)
+    child.start()
+    sending.close()
+    store = Store()
+    try:
+        while True:
+            kind, payload = receiving.recv()
+            if kind == "rows":
+                store.write([(db.metadata.tables[name], rows) for name, rows in payload])
+            elif kind == "progress":
+                progress(payload)
+            elif kind == "failed":
+                raise RuntimeError(f"Generating the demo data failed:\n{payload}")
+            else:
+                redeemed, w.next_ids = payload
+                return redeemed
+    finally:
+        receiving.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+
+
+def _generate_in_child(w: Writer, make: Callable, sending) -> None:
+    def send(batch: list[tuple[Table, list[dict]]]) -> None:
+        sending.send(("rows", [(table.name, rows) for table, rows in batch]))
+    w.write = send
+    try:
+        redeemed = make(lambda message: sending.send(("progress", message)))
+        sending.send(("done", (redeemed, w.next_ids)))
+    except Exception:
+        sending.send(("failed", traceback.format_exc()))
+    finally:
+        sending.close()
+
+
+def _store_redemptions(used: list[dict]) -> None:
     if used:
         table = Voucher.__table__
         db.session.execute(update(table).where(table.c.id == bindparam("voucher_id"))

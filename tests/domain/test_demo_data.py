@@ -349,6 +349,47 @@ def test_same_seed_gives_the_same_data(app):
     assert _digest() != first
 
 
+def _every_row() -> dict[str, str]:
+    """A digest of each table's rows, in id order. Not the staff and their teams: the ORM writes
+    those, with the clock's time and, on PostgreSQL, ids from sequences that emptying the
+    tables does not reset."""
+    digests = {}
+    for table in db.metadata.sorted_tables:
+        if table.name not in CLOCK_TABLES | {"team", "team_member"}:
+            rows = db.session.execute(select(table).order_by(*table.primary_key.columns)).all()
+            digests[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return digests
+
+
+def test_two_processes_write_the_same_data_as_one(app):
+    # big loads generate in a forked process while this one writes; nothing may differ, the
+    # search texts and the ids included
+    demo.generate(orders=ORDERS, customers=CUSTOMERS, seed=SEED, progress=lambda _: None, now=NOW, parallel=False)
+    alone = _every_row()
+    _empty_all_tables()
+    messages: list[str] = []
+    demo.generate(orders=ORDERS, customers=CUSTOMERS, seed=SEED, progress=messages.append, now=NOW, parallel=True)
+    assert _every_row() == alone
+    assert messages[0] == f"Demo data: {CUSTOMERS:,} customers." and "300 orders and 100 customers" in messages[-1]
+    assert db.session.scalar(select(func.count(Order.id)).where(Order.search_text.contains("@"))) == ORDERS - \
+        db.session.scalar(select(func.count(Order.id)).where(Order.email.is_(None)))
+    # later inserts continue after the ids the other process gave
+    customer = factories.customer(db.session.scalar(select(Organizer)), email="after.load@example.org")
+    assert customer.id > db.session.scalar(select(func.max(Customer.id)).where(Customer.id != customer.id))
+
+
+def test_a_failure_in_the_generating_process_writes_nothing(app, monkeypatch):
+    def broken(self):
+        raise ValueError("no quota left")
+    monkeypatch.setattr(demo.OrderMaker, "make", broken)
+    with pytest.raises(RuntimeError, match="no quota left"):
+        demo.generate(orders=ORDERS, customers=CUSTOMERS, seed=SEED, progress=lambda _: None, now=NOW,
+                      parallel=True)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Customer.id))) == 0
+    assert db.session.scalar(select(func.count(Organizer.id))) == 0
+
+
 # Moments that may lie ahead: deadlines, event dates, validity, the next delivery attempt.
 FUTURE_ALLOWED = {"order.expires", "event.date_from", "event.date_to", "subevent.date_from", "subevent.date_to",
                   "customer.password_token_expires", "outbox_email.next_attempt", "voucher.valid_until",
