@@ -1465,9 +1465,9 @@ def _in_a_second_process(w: Writer, make: Callable, progress: Callable[[str], No
     database (it gets every table's next id up front) and ends without running finalizers, so
     the connection and transaction it inherits stay this process's alone."""
     w.read_all_ids()
-    receiving, sending = multiprocessing.get_context("fork").Pipe(duplex=False)
-    child = multiprocessing.get_context("fork").Process(target=_generate_in_child, args=(w, make, sending),
-                                                        daemon=True)
+    fork = multiprocessing.get_context("fork")
+    receiving, sending = fork.Pipe(duplex=False)
+    child = fork.Process(target=_generate_in_child, args=(w, make, sending), daemon=True)
     child.start()
     sending.close()
     store = Store()

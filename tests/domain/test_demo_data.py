@@ -371,8 +371,9 @@ def test_two_processes_write_the_same_data_as_one(app):
     demo.generate(orders=ORDERS, customers=CUSTOMERS, seed=SEED, progress=messages.append, now=NOW, parallel=True)
     assert _every_row() == alone
     assert messages[0] == f"Demo data: {CUSTOMERS:,} customers." and "300 orders and 100 customers" in messages[-1]
-    assert db.session.scalar(select(func.count(Order.id)).where(Order.search_text.contains("@"))) == ORDERS - \
-        db.session.scalar(select(func.count(Order.id)).where(Order.email.is_(None)))
+    # the loading process computed the search texts: they are what the flush hook would write
+    from backoffice.domain import search_index
+    assert all(o.search_text == search_index.order_text(o) for o in _orders())
     # later inserts continue after the ids the other process gave
     customer = factories.customer(db.session.scalar(select(Organizer)), email="after.load@example.org")
     assert customer.id > db.session.scalar(select(func.max(Customer.id)).where(Customer.id != customer.id))
